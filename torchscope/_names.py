@@ -88,13 +88,20 @@ class OpNames:
     def __init__(self) -> None:
         self._used: Dict[str, int] = {}
 
-    def unique(self, stack: str, name: str, mark_as_used: bool = True) -> str:
-        """The unique version of ``stack/name`` (marked as used unless told otherwise)."""
+    def unique(self, stack: str, name: str, mark_as_used: bool = True,
+               journal: Optional[List[Tuple[str, Optional[int]]]] = None) -> str:
+        """The unique version of ``stack/name`` (marked as used unless told otherwise).
+
+        With ``journal``, each touched key and its previous count (None: absent) is appended
+        first, so the caller can undo the call.
+        """
         full = stack + "/" + name if stack else name
         key = full.lower()
         used = self._used
         i = used.get(key, 0)
         if mark_as_used:
+            if journal is not None:
+                journal.append((key, used.get(key)))
             used[key] = i + 1
         if i > 0:
             base = key
@@ -102,17 +109,24 @@ class OpNames:
                 key = "%s_%d" % (base, i)
                 i += 1
             if mark_as_used:
+                if journal is not None:
+                    journal.append((key, None))
                 used[key] = 1
             full = "%s_%d" % (full, i - 1)
         return full
 
+    def undo(self, journal: List[Tuple[str, Optional[int]]]) -> None:
+        """Reverts the changes recorded in ``journal`` (newest first)."""
+        used = self._used
+        for key, previous in reversed(journal):
+            if previous is None:
+                used.pop(key, None)
+            else:
+                used[key] = previous
+
     def is_used(self, name: str) -> bool:
         return name.lower() in self._used
 
-    def mark(self, name: str) -> None:
-        """Records ``name`` as taken (e.g. a display name chosen elsewhere)."""
-        key = name.lower()
-        self._used[key] = self._used.get(key, 0) + 1
 
     def copy(self) -> "OpNames":
         other = OpNames()

@@ -154,3 +154,39 @@ def is_compatible(requested: Shape, found: Shape) -> bool:
     if len(requested) != len(found):
         return False
     return all(a is None or b is None or a == b for a, b in zip(requested, found))
+
+
+def as_device(spec: Any) -> Optional[torch.device]:
+    """A ``torch.device`` for a torch device or a TF1 device string (``"/gpu:1"``,
+    ``"/job:worker/device:GPU:0"``, ``"/cpu:0"``); None for ``None`` or ``""`` (TF: no device).
+
+    Raises:
+        VariableArgumentError: a TF device string naming no device type (e.g. ``"/job:ps"``).
+    """
+    from ._errors import VariableArgumentError
+
+    if spec is None or spec == "":
+        return None
+    if isinstance(spec, torch.device):
+        return spec
+    if isinstance(spec, str) and spec.startswith("/"):
+        kind, index = None, None
+        for part in spec.strip("/").split("/"):
+            fields = part.split(":")
+            if fields[0].lower() == "device" and len(fields) >= 2:
+                fields = fields[1:]
+            if fields[0].lower() in ("cpu", "gpu", "cuda", "xpu", "mps", "meta"):
+                kind = "cuda" if fields[0].lower() == "gpu" else fields[0].lower()
+                index = fields[1] if len(fields) > 1 and fields[1] != "*" else None
+        if kind is None:
+            raise VariableArgumentError.other(
+                f"Cannot place a variable copy on {spec!r}: it names no device type.",
+                why="torchscope maps TF device strings to torch devices; job/replica/task parts "
+                    "have no PyTorch meaning.",
+                fix="pass a torch device such as 'cuda:0' or '/gpu:0' (or torch.device(...)).")
+        spec = kind if index is None or kind == "cpu" else f"{kind}:{index}"
+    try:
+        return torch.device(spec)
+    except (RuntimeError, TypeError) as err:
+        raise VariableArgumentError.other(
+            f"Invalid device {spec!r}: {err}", fix="pass e.g. 'cpu', 'cuda:0' or '/gpu:0'.") from None

@@ -1,0 +1,39 @@
+"""Shared fixtures: every test starts and must end at the root scope of a clean default store."""
+
+import pytest
+
+import torchscope as ts
+from torchscope import _store
+
+
+def _scope_state(store):
+    state = getattr(store._local, "scope", None)
+    if state is None:
+        return None
+    return state.current, state.name_stack
+
+
+@pytest.fixture(autouse=True)
+def _no_scope_left_open():
+    """Fails a test that leaves a variable scope, name scope or default store open."""
+    default = ts.get_default_store()
+    before = _scope_state(default)
+    pushed = list(_store._default_stack.stores)
+    yield
+    assert list(_store._default_stack.stores) == pushed, "a store.as_default() block was left open"
+    after = _scope_state(default)
+    if before is not None and after is not None:
+        assert after[0] is before[0], f"variable scope {after[0].name!r} was left open"
+        assert after[1] == before[1], f"name scope {after[1]!r} was left open"
+    elif after is not None:
+        assert after[0] is getattr(default._local, "scope").root, (
+            f"variable scope {after[0].name!r} was left open")
+        assert after[1] == "", f"name scope {after[1]!r} was left open"
+
+
+@pytest.fixture
+def store():
+    """A fresh store made the default for the test (TF1: a fresh graph)."""
+    fresh = ts.ScopedParameterStore()
+    with fresh.as_default():
+        yield fresh

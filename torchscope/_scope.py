@@ -1,0 +1,487 @@
+"""Variable scopes and name scopes, with TF1's exact rules.
+
+Scope state is per thread and per store (TF1: per graph and thread): each thread starts at the
+root scope, and ``with store.as_default():`` switches to that store's state. The state lives in a
+``threading.local`` — not a ``ContextVar``, whose reads break ``torch.compile(fullgraph=True)``.
+
+Example:
+    >>> import torchscope as ts
+    >>> with ts.ScopedParameterStore().as_default():
+    ...     with ts.variable_scope("tower") as scope:
+    ...         with ts.variable_scope("conv"):
+    ...             print(ts.get_variable_scope().name)
+    ...     print(scope.name, scope.original_name_scope, scope.reuse)
+    tower/conv
+    tower tower/ False
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from typing import Any, Callable, List, Optional, Tuple, Union
+
+import torch
+
+from ._errors import (CustomGetterError, InvalidNameError, InvalidReuseError,
+                      ScopeArgumentError, ScopeNestingError)
+from ._names import OpNames, ScopeCounts, is_valid_nested_name, is_valid_root_name, join
+from ._store import ScopedParameterStore, get_default_store
+from ._types import DTypeLike, as_dtype
+
+__all__ = [
+    "AUTO_REUSE",
+    "ScopeState",
+    "VariableScope",
+    "current_state",
+    "get_name_scope",
+    "get_variable_scope",
+    "name_scope",
+    "variable_scope",
+]
+
+
+class _ReuseMode(enum.Enum):
+    """TF1's ``_ReuseMode``; its single member is truthy, which matters for inheritance."""
+
+    AUTO_REUSE = 1
+
+
+AUTO_REUSE = _ReuseMode.AUTO_REUSE
+"""Get-or-create: ``get_variable`` returns an existing variable or creates a missing one."""
+
+ReuseArg = Union[None, bool, _ReuseMode]
+
+
+class VariableScope:
+    """A variable scope: the prefix and the defaults ``get_variable`` uses inside it.
+
+    Objects come from ``with ts.variable_scope(...) as scope`` or ``ts.get_variable_scope()``.
+    Re-entering a scope by object (``ts.variable_scope(scope)``) uses its absolute name and
+    defaults wherever you are. Every entry returns a new object, as in TF1.
+
+    Example:
+        >>> import torchscope as ts
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     with ts.variable_scope("foo") as foo:
+        ...         v = ts.get_variable("v", [1])
+        ...         foo.reuse_variables()
+        ...         assert ts.get_variable("v", [1]) is v
+        ...     with ts.variable_scope("bar"):
+        ...         with ts.variable_scope(foo) as again:      # absolute: foo, not bar/foo
+        ...             print(again.name, again.reuse)
+        foo True
+    """
+
+    __slots__ = ("_name", "_name_scope", "_reuse", "_initializer", "_regularizer",
+                 "_caching_device", "_partitioner", "_custom_getter", "_dtype", "_use_resource",
+                 "_constraint")
+
+    def __init__(self, reuse: ReuseArg, name: str = "", initializer: Any = None,
+                 regularizer: Optional[Callable] = None, caching_device: Any = None,
+                 partitioner: Optional[Callable] = None, custom_getter: Optional[Callable] = None,
+                 name_scope: str = "", dtype: DTypeLike = torch.float32,
+                 use_resource: Optional[bool] = None, constraint: Optional[Callable] = None) -> None:
+        self._name = name
+        self._name_scope = name_scope
+        self._reuse = reuse
+        self._initializer = initializer
+        self._regularizer = regularizer
+        self._caching_device = caching_device
+        self._partitioner = partitioner
+        self._custom_getter = custom_getter
+        self._dtype = as_dtype(dtype)
+        self._use_resource = use_resource
+        self._constraint = constraint
+
+    def __repr__(self) -> str:
+        return f"<VariableScope name={self._name!r} reuse={self._reuse!r}>"
+
+    name = property(lambda self: self._name, doc="The full scope name (variable prefix).")
+    original_name_scope = property(lambda self: self._name_scope,
+                                   doc="The name scope opened when the scope was first entered.")
+    reuse = property(lambda self: self._reuse, doc="False, True or AUTO_REUSE.")
+    initializer = property(lambda self: self._initializer)
+    regularizer = property(lambda self: self._regularizer)
+    caching_device = property(lambda self: self._caching_device)
+    partitioner = property(lambda self: self._partitioner)
+    custom_getter = property(lambda self: self._custom_getter)
+    dtype = property(lambda self: self._dtype)
+    use_resource = property(lambda self: self._use_resource)
+    constraint = property(lambda self: self._constraint)
+
+    def reuse_variables(self) -> None:
+        """Sets ``reuse=True`` on this scope object (and scopes entered below it from now on)."""
+        self._reuse = True
+
+    def set_initializer(self, initializer: Any) -> None:
+        self._initializer = initializer
+
+    def set_regularizer(self, regularizer: Optional[Callable]) -> None:
+        self._regularizer = regularizer
+
+    def set_caching_device(self, caching_device: Any) -> None:
+        self._caching_device = caching_device
+
+    def set_partitioner(self, partitioner: Optional[Callable]) -> None:
+        self._partitioner = partitioner
+
+    def set_custom_getter(self, custom_getter: Optional[Callable]) -> None:
+        self._custom_getter = custom_getter
+
+    def set_dtype(self, dtype: DTypeLike) -> None:
+        self._dtype = as_dtype(dtype)
+
+    def set_use_resource(self, use_resource: Optional[bool]) -> None:
+        self._use_resource = use_resource
+
+    def get_collection(self, name: str) -> List[Any]:
+        """Items of collection ``name`` under this scope (``scope.name + "/"``; root: all)."""
+        scope = self._name + "/" if self._name else ""
+        return current_state().store.get_collection(name, scope)
+
+    def trainable_variables(self) -> List[Any]:
+        return self.get_collection("trainable_variables")
+
+    def global_variables(self) -> List[Any]:
+        return self.get_collection("variables")
+
+    def local_variables(self) -> List[Any]:
+        return self.get_collection("local_variables")
+
+    def get_variable(self, var_store: ScopedParameterStore, name: str, *args: Any,
+                     **kwargs: Any) -> Any:
+        """TF1's ``VariableScope.get_variable(var_store, name, ...)``: ``get_variable`` with this
+        scope's prefix and defaults, in ``var_store``."""
+        from ._variables import scoped_get_variable
+
+        return scoped_get_variable(self, var_store, name, *args, **kwargs)
+
+
+class ScopeState:
+    """One thread's scope state in one store (or in one ScopedModule pass).
+
+    ``op_names`` is the store's registry (shared by threads, so used under the store's lock) or,
+    in a pass, a fresh one; ``binder`` is the pass's binding resolver, None outside passes.
+    """
+
+    __slots__ = ("store", "root", "current", "counts", "name_stack", "op_names", "binder",
+                 "shared_op_names")
+
+    def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
+                 binder: Any = None) -> None:
+        self.store = store
+        self.root = VariableScope(False)
+        self.current = self.root
+        self.counts = ScopeCounts()
+        self.name_stack = ""
+        self.shared_op_names = op_names is None
+        self.op_names = store._op_names if op_names is None else op_names
+        self.binder = binder
+
+    def unique_name(self, name: str) -> str:
+        """A unique op/name-scope name under the current name stack."""
+        if self.shared_op_names:
+            with self.store._lock:
+                return self.store.unique_op_name(self.name_stack, name)
+        return self.op_names.unique(self.name_stack, name)
+
+
+def current_state() -> ScopeState:
+    """This thread's scope state in the default store (created at the root on first use)."""
+    store = get_default_store()
+    state = getattr(store._local, "scope", None)
+    if state is None:
+        state = store._local.scope = ScopeState(store)
+    return state
+
+
+def get_variable_scope() -> VariableScope:
+    """The current variable scope (TF1's ``tf.compat.v1.get_variable_scope``).
+
+    Example:
+        >>> import torchscope as ts
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     root = ts.get_variable_scope()
+        ...     print(repr(root.name), root.reuse, root.dtype)
+        '' False torch.float32
+    """
+    return current_state().current
+
+
+def get_name_scope() -> str:
+    """The current name scope (``""`` at the root), as TF's ``Graph.get_name_scope()``.
+
+    Example:
+        >>> import torchscope as ts
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     with ts.variable_scope("a"):
+        ...         with ts.name_scope("b"):
+        ...             print(ts.get_name_scope())
+        a/b
+    """
+    return current_state().name_stack
+
+
+# ------------------------------------------------------------------------------- name scopes
+
+def _profiler_on() -> bool:
+    # Free when no profiler runs; inside torch.compile the label would be dropped anyway.
+    return not torch.compiler.is_compiling() and torch.autograd._profiler_enabled()
+
+
+class _NameScopeEntry:
+    """The bookkeeping of one entered name scope (TF's ``Graph.name_scope``)."""
+
+    __slots__ = ("state", "old_stack", "label", "returned")
+
+    def __init__(self, state: ScopeState, name: Optional[str]) -> None:
+        if name:
+            valid = is_valid_nested_name(name) if state.name_stack else is_valid_root_name(name)
+            if not valid:
+                raise (InvalidNameError.nested(name) if state.name_stack
+                       else InvalidNameError.root(name))
+        self.state = state
+        self.old_stack = state.name_stack
+        if not name:
+            new_stack, returned = "", ""
+        elif name[-1] == "/":
+            new_stack, returned = name[:-1], name
+        else:
+            new_stack = state.unique_name(name)
+            returned = new_stack + "/"
+        state.name_stack = new_stack
+        self.label = None
+        if new_stack and _profiler_on():
+            self.label = torch.autograd.profiler.record_function(new_stack)
+            self.label.__enter__()
+        self.returned = returned
+
+    def exit(self) -> None:
+        if self.label is not None:
+            self.label.__exit__(None, None, None)
+        self.state.name_stack = self.old_stack
+
+
+class name_scope:  # noqa: N801 - TF1's spelling
+    """TF1's ``name_scope``: shapes ``ts.Variable`` names and labels code in the profiler.
+
+    ``get_variable`` ignores name scopes (as in TF1). Names are uniquified (``ns``, ``ns_1``); a
+    name ending in ``/`` re-enters that exact scope; ``None`` or ``""`` returns to the root. The
+    enclosed code shows up under the scope's name in ``torch.profiler`` traces, at no cost when
+    no profiler runs.
+
+    Example:
+        >>> import torchscope as ts
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     with ts.name_scope("ns") as scope:
+        ...         v = ts.get_variable("v", [1])
+        ...         w = ts.Variable(torch.zeros(1), name="w")
+        ...     store = ts.get_default_store()
+        ...     print(scope, store.name_of(v), store.name_of(w))
+        ns/ v ns/w
+
+    Args:
+        name: the scope name.
+        default_name: used when ``name`` is None (TF1's ``name_scope(name, default_name)``).
+        values: accepted for TF1 compatibility; unused.
+    """
+
+    __slots__ = ("_name", "_entry")
+
+    def __init__(self, name: Optional[str], default_name: Optional[str] = None,
+                 values: Any = None) -> None:
+        if name is None and default_name is None and values is not None:
+            raise ScopeArgumentError.bad_argument(
+                f"At least one of name ({name}) and default_name ({default_name}) must be "
+                "provided.", fix="pass a name.")
+        self._name = default_name if name is None else name
+        self._entry: Optional[_NameScopeEntry] = None
+
+    def __enter__(self) -> str:
+        self._entry = _NameScopeEntry(current_state(), self._name)
+        return self._entry.returned
+
+    def __exit__(self, *exc: Any) -> None:
+        entry, self._entry = self._entry, None
+        if entry is not None:
+            entry.exit()
+
+
+# ------------------------------------------------------------------------------- variable scopes
+
+def _check_reuse(reuse: Any) -> ReuseArg:
+    if reuse is False:
+        return None  # TF1: no non-inheriting scopes, False means "inherit"
+    if not (reuse is True or reuse is None or reuse is AUTO_REUSE):
+        raise InvalidReuseError.bad_value(reuse)
+    return reuse
+
+
+def _wrap_getter(getter: Callable, old: Optional[Callable]) -> Callable:
+    """TF1's ``_maybe_wrap_custom_getter``: the new getter runs first and calls the old one."""
+    if old is None:
+        return getter
+
+    def wrapped_custom_getter(next_getter: Callable, *args: Any, **kwargs: Any) -> Any:
+        return getter(functools.partial(old, next_getter), *args, **kwargs)
+
+    return wrapped_custom_getter
+
+
+class variable_scope:  # noqa: N801 - TF1's spelling
+    """TF1's ``variable_scope``: a prefix, reuse mode and defaults for ``get_variable``.
+
+    Enter by name (relative to the current scope; a new name scope is opened and uniquified), by
+    ``VariableScope`` object (absolute), or anonymously with ``default_name`` (uniquified to the
+    first free ``name``, ``name_1``, ...). ``reuse``: ``True`` shares existing variables only,
+    ``AUTO_REUSE`` gets or creates, ``None``/``False`` inherit the parent's (by name) or the
+    captured scope's (by object) reuse — ``False`` can never switch reuse off. Scope-level
+    ``initializer``, ``regularizer``, ``caching_device``, ``partitioner``, ``dtype`` are inherited;
+    ``custom_getter`` chains (the innermost runs first); ``constraint`` is not inherited.
+
+    Example:
+        >>> import torchscope as ts
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     for i in range(2):
+        ...         with ts.variable_scope("tower", reuse=i > 0):
+        ...             w = ts.get_variable("w", [3])
+        ...             print(ts.get_default_store().name_of(w))
+        tower/w
+        tower/w
+
+    Args:
+        name_or_scope: a name, a ``VariableScope``, or None (then ``default_name`` is required).
+        default_name: the base of a unique name when ``name_or_scope`` is None.
+        values: accepted for TF1 compatibility; unused.
+        initializer, regularizer, caching_device, partitioner, custom_getter, dtype,
+            use_resource, constraint: scope defaults for ``get_variable``.
+        reuse: ``True``, ``False``/``None`` or ``ts.AUTO_REUSE``.
+        auxiliary_name_scope: open a name scope too (default); ``False`` keeps the current one.
+
+    Raises:
+        ScopeArgumentError: no name and no default_name; a non-bool auxiliary_name_scope; a
+            name_or_scope that is neither a str nor a VariableScope (on entry).
+        InvalidReuseError: a reuse value other than True/False/None/AUTO_REUSE; reuse with an
+            anonymous scope (on entry).
+        InvalidNameError: a name TF1 would reject (on entry).
+        ScopeNestingError: exited while an inner scope is still open.
+    """
+
+    __slots__ = ("_name_or_scope", "_default_name", "_initializer", "_regularizer",
+                 "_caching_device", "_partitioner", "_custom_getter", "_reuse", "_dtype",
+                 "_use_resource", "_constraint", "_aux", "_entered")
+
+    def __init__(self, name_or_scope: Union[str, VariableScope, None],
+                 default_name: Optional[str] = None, values: Any = None,
+                 initializer: Any = None, regularizer: Optional[Callable] = None,
+                 caching_device: Any = None, partitioner: Optional[Callable] = None,
+                 custom_getter: Optional[Callable] = None, reuse: ReuseArg = None,
+                 dtype: DTypeLike = None, use_resource: Optional[bool] = None,
+                 constraint: Optional[Callable] = None,
+                 auxiliary_name_scope: bool = True) -> None:
+        if default_name is None and name_or_scope is None:
+            raise ScopeArgumentError.no_name()
+        self._reuse = _check_reuse(reuse)
+        if not isinstance(auxiliary_name_scope, bool):
+            raise ScopeArgumentError.bad_auxiliary(auxiliary_name_scope)
+        self._name_or_scope = name_or_scope
+        self._default_name = default_name
+        self._initializer = initializer
+        self._regularizer = regularizer
+        self._caching_device = caching_device
+        self._partitioner = partitioner
+        self._custom_getter = custom_getter
+        self._dtype = None if dtype is None else as_dtype(dtype)
+        self._use_resource = use_resource
+        self._constraint = constraint
+        self._aux = auxiliary_name_scope
+        self._entered: Optional[Tuple[Any, ...]] = None
+
+    def __enter__(self) -> VariableScope:
+        state = current_state()
+        target = self._name_or_scope
+        if target is not None and not isinstance(target, (str, VariableScope)):
+            raise ScopeArgumentError.bad_scope_type(target)
+        if target is None and self._reuse:
+            raise InvalidReuseError.without_name()
+        # The name scope first, as TF1 does (an invalid name fails here, changing nothing).
+        if not self._aux:
+            ns: Optional[str] = state.name_stack + "/" if state.name_stack else ""
+        elif target is None:
+            ns = self._default_name
+        elif isinstance(target, str):
+            ns = target or None
+        else:
+            ns = target.name.split("/")[-1] or None
+        entry = _NameScopeEntry(state, ns) if ns is not None else None
+        old = state.current
+        if target is None:
+            scope = self._derive(old, state.counts.unique_default(old.name, self._default_name),
+                                 entry.returned)  # type: ignore[union-attr]
+        elif isinstance(target, str):
+            scope = self._derive(old, target, entry.returned if entry is not None else None)
+        else:
+            scope = self._copy(target)
+        state.counts.open(scope._name)
+        token = state.counts.snapshot() if isinstance(target, VariableScope) else None
+        state.current = scope
+        self._entered = (state, old, scope, entry, token)
+        return scope
+
+    def _derive(self, old: VariableScope, name: str, opened: Optional[str]) -> VariableScope:
+        """A scope below ``old`` by string (TF1's ``_pure_variable_scope`` string branch)."""
+        scope = VariableScope(
+            self._reuse or old._reuse, join(old._name, name), old._initializer,
+            old._regularizer, old._caching_device, old._partitioner, old._custom_getter,
+            name if opened is None else opened, old._dtype, old._use_resource, self._constraint)
+        self._override(scope, old._custom_getter)
+        return scope
+
+    def _copy(self, captured: VariableScope) -> VariableScope:
+        """A copy of a captured scope (entry by object: absolute name, captured defaults)."""
+        scope = VariableScope(
+            self._reuse if self._reuse else captured._reuse, captured._name,
+            captured._initializer, captured._regularizer, captured._caching_device,
+            captured._partitioner, captured._custom_getter, captured._name_scope,
+            captured._dtype, captured._use_resource, self._constraint)
+        self._override(scope, captured._custom_getter)
+        return scope
+
+    def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
+        if self._initializer is not None:
+            scope._initializer = self._initializer
+        if self._regularizer is not None:
+            scope._regularizer = self._regularizer
+        if self._caching_device is not None:
+            scope._caching_device = self._caching_device
+        if self._partitioner is not None:
+            scope._partitioner = self._partitioner
+        if self._custom_getter is not None:
+            scope._custom_getter = _wrap_getter(self._custom_getter, old_getter)
+        if self._dtype is not None:
+            scope._dtype = self._dtype
+        if self._use_resource is not None:
+            scope._use_resource = self._use_resource
+
+    def __exit__(self, *exc: Any) -> None:
+        entered, self._entered = self._entered, None
+        if entered is None:
+            return
+        state, old, scope, entry, token = entered
+        try:
+            if state.current is not scope:
+                raise ScopeNestingError.variable_scope()
+            if token is not None:
+                state.counts.restore(token)
+            else:
+                state.counts.close_subscopes(scope._name)
+            state.current = old
+        finally:
+            if entry is not None:
+                entry.exit()
+
+
+def check_getter(getter: Any) -> None:
+    if getter is not None and not callable(getter):
+        raise CustomGetterError(getter)

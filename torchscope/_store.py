@@ -1,0 +1,534 @@
+"""``ScopedParameterStore``: the objects behind the names.
+
+The store is TF1's graph as far as variables go: the ``get_variable`` registry (full scoped name →
+variable), every variable's display name (what TF1 prints as ``v.name``, here without ``:0``),
+collections, regularizers, and the op-name registry that uniquifies name scopes. It is a plain
+object — it knows nothing of scopes or modules — shared by all threads and guarded by one lock.
+
+Example:
+    >>> import torch, torchscope as ts
+    >>> store = ts.ScopedParameterStore()
+    >>> with store.as_default():
+    ...     with ts.variable_scope("tower"):
+    ...         w = ts.get_variable("w", [2, 3])
+    >>> store["tower/w"] is w, store.name_of(w), len(store)
+    (True, 'tower/w', 1)
+    >>> sorted(store.state_dict())
+    ['tower/w']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import threading
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from ._errors import ScopeNestingError, StateDictError
+from ._names import OpNames
+from ._types import Shape, dtype_name, shape_str
+
+__all__ = ["ScopedParameterStore", "get_default_store", "GraphKeys"]
+
+
+class GraphKeys:
+    """TF1's standard collection names (``tf.compat.v1.GraphKeys``)."""
+
+    GLOBAL_VARIABLES = "variables"
+    LOCAL_VARIABLES = "local_variables"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    UPDATE_OPS = "update_ops"
+    LOSSES = "losses"
+    SUMMARIES = "summaries"
+    GLOBAL_STEP = "global_step"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    ACTIVATIONS = "activations"
+    # TF1's old spelling
+    VARIABLES = GLOBAL_VARIABLES
+
+
+_TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
+_TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
+_MAX_ORIGIN_FRAMES = 3
+
+
+def user_frames() -> Tuple[Tuple[str, int, str], ...]:
+    """The innermost few caller frames outside torchscope and torch (cheap: no source read)."""
+    frames = []
+    frame = sys._getframe(1)
+    while frame is not None and len(frames) < _MAX_ORIGIN_FRAMES:
+        filename = frame.f_code.co_filename
+        if not (filename.startswith(_TORCHSCOPE_DIR) or filename.startswith(_TORCH_DIR)
+                or filename.startswith("<frozen") or "contextlib" in filename):
+            frames.append((filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return tuple(frames)
+
+
+def format_frames(frames: Sequence[Tuple[str, int, str]]) -> str:
+    import linecache
+
+    lines = []
+    for filename, lineno, func in frames:
+        lines.append(f'  File "{filename}", line {lineno}, in {func}')
+        code = linecache.getline(filename, lineno).strip()
+        if code:
+            lines.append("    " + code)
+    return "\n".join(lines)
+
+
+class Record:
+    """Everything the store knows about one variable.
+
+    ``name`` is the ``get_variable`` registry key (None for a ``ts.Variable``); ``display`` is the
+    unique TF display name (state_dict key); ``shape``/``dtype`` are as declared at creation, so
+    reuse checks survive ``.to()``/``.half()``; ``param`` is the canonical object.
+    """
+
+    __slots__ = ("name", "display", "param", "shape", "dtype", "trainable", "collections",
+                 "regularizer", "constraint", "partitions", "origin", "caching_device",
+                 "__weakref__")
+
+    def __init__(self, name: Optional[str], display: str, param: nn.Parameter, shape: Shape,
+                 dtype: torch.dtype, trainable: bool, collections: Tuple[str, ...],
+                 regularizer: Optional[Callable] = None, constraint: Optional[Callable] = None,
+                 partitions: Optional[Tuple[int, ...]] = None,
+                 origin: Tuple[Tuple[str, int, str], ...] = (),
+                 caching_device: Any = None) -> None:
+        self.name = name
+        self.display = display
+        self.param = param
+        self.shape = shape
+        self.dtype = dtype
+        self.trainable = trainable
+        self.collections = collections
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self.partitions = partitions
+        self.origin = origin
+        self.caching_device = caching_device
+
+    def __repr__(self) -> str:
+        return (f"<variable '{self.display}' shape={shape_str(self.shape)} "
+                f"dtype={dtype_name(self.dtype)}>")
+
+
+class _DefaultStack(threading.local):
+    """Per-thread stack of default stores: like TF1's default-graph stack, each thread starts
+    with the process-wide default store."""
+
+    def __init__(self) -> None:
+        self.stores: List["ScopedParameterStore"] = []
+
+
+_default_stack = _DefaultStack()
+
+
+class ScopedParameterStore:
+    """Variables by scoped name, with TF1's collections; thread-safe.
+
+    A store plays the part of a ``tf.Graph``: ``with store.as_default():`` makes the module-level
+    functions (``ts.get_variable``, ``ts.get_collection``, ...) use it. A process-wide default
+    store exists, so TF1 code runs without one. Scope state (the current ``variable_scope``,
+    ``default_name`` counters) is per thread and per store; variables are shared by all threads.
+
+    Example:
+        >>> import torchscope as ts
+        >>> store = ts.ScopedParameterStore()
+        >>> with store.as_default():
+        ...     a = ts.get_variable("a", [1])
+        ...     b = ts.get_variable("b", [1], trainable=False)
+        >>> [store.name_of(v) for v in store.trainable_variables()]
+        ['a']
+        >>> [store.name_of(v) for v in store.global_variables()]
+        ['a', 'b']
+
+    Args:
+        device: where new variables are created; default: ``torch.get_default_device()`` at
+            creation time (so ``with torch.device("cuda"):`` works like ``tf.device``).
+    """
+
+    def __init__(self, *, device: Any = None) -> None:
+        self._lock = threading.RLock()
+        self._registry: Dict[str, Record] = {}      # get_variable name -> record
+        self._records: Dict[str, Record] = {}       # display name -> record, creation order
+        self._by_id: Dict[int, Record] = {}         # id(param) -> record
+        self._collections: Dict[str, List[Any]] = {}
+        self._regularized: List[Record] = []
+        self._op_names = OpNames()
+        self._local = threading.local()             # per-thread state owned by _scope / undo log
+        self.device = torch.device(device) if device is not None else None
+
+    # ------------------------------------------------------------------ default store
+    def as_default(self) -> "contextlib.AbstractContextManager[ScopedParameterStore]":
+        """Makes this store the default in this thread, like ``tf.Graph().as_default()``.
+
+        Example:
+            >>> import torchscope as ts
+            >>> store = ts.ScopedParameterStore()
+            >>> with store.as_default():
+            ...     ts.get_default_store() is store
+            True
+        """
+        return _AsDefault(self)
+
+    def get_variable(self, name: str, shape: Any = None, dtype: Any = torch.float32,
+                     initializer: Any = None, regularizer: Optional[Callable] = None,
+                     reuse: Any = None, trainable: Optional[bool] = None,
+                     collections: Optional[Sequence[str]] = None, caching_device: Any = None,
+                     partitioner: Optional[Callable] = None, validate_shape: bool = True,
+                     use_resource: Optional[bool] = None, custom_getter: Optional[Callable] = None,
+                     constraint: Optional[Callable] = None, synchronization: Any = None,
+                     aggregation: Any = None) -> Any:
+        """TF1's ``_VariableStore.get_variable``: by absolute name, no scope involved.
+
+        ``reuse=None`` behaves as ``AUTO_REUSE`` (get or create), ``False`` only creates,
+        ``True`` only reuses. Module-level ``ts.get_variable`` adds the scope's prefix and
+        defaults on top of this.
+
+        Example:
+            >>> import torchscope as ts
+            >>> store = ts.ScopedParameterStore()
+            >>> v = store.get_variable("v", [1])
+            >>> store.get_variable("v", [1]) is v, store.get_variable("v", reuse=True) is v
+            (True, True)
+        """
+        from ._getter import get_variable
+
+        with self.transaction():
+            return get_variable(self, name, shape, dtype, initializer, regularizer, reuse,
+                                trainable, collections, caching_device, partitioner,
+                                validate_shape, use_resource, custom_getter, constraint,
+                                synchronization, aggregation)
+
+    # ------------------------------------------------------------------ mapping protocol
+    def __getitem__(self, name: str) -> nn.Parameter:
+        record = self._registry.get(name) or self._records.get(name)
+        if record is None:
+            raise StateDictError.make(
+                f"No variable named {name!r} in this store.",
+                fix="names are full scoped names without ':0', e.g. 'tower/conv1/w'; "
+                    "list(store) shows them.")
+        return record.param
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._registry or name in self._records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._records))
+
+    def __repr__(self) -> str:
+        return f"<ScopedParameterStore with {len(self)} variables>"
+
+    def name_of(self, param: Any) -> str:
+        """The TF name of a variable this store holds (``"tower/w"``, no ``:0``).
+
+        Raises:
+            StateDictError: ``param`` is not a variable of this store.
+        """
+        record = self._by_id.get(id(param))
+        if record is None or record.param is not param:
+            raise StateDictError.make(
+                "The tensor passed to name_of is not a variable of this store.",
+                why="name_of knows the objects the store created (after .to() in overwrite "
+                    "mode, the re-tied objects).",
+                fix="pass a parameter returned by ts.get_variable / ts.Variable for this store.")
+        return record.display
+
+    def record_of(self, param: Any) -> Optional[Record]:
+        record = self._by_id.get(id(param))
+        return record if record is not None and record.param is param else None
+
+    def records(self) -> List[Record]:
+        """Every variable's record, in creation order."""
+        return list(self._records.values())
+
+    # ------------------------------------------------------------------ collections
+    def get_collection(self, key: str, scope: Optional[str] = None,
+                       resolve: Optional[Callable[[Record], Any]] = None) -> List[Any]:
+        """TF1's ``get_collection``: items in insertion order; ``scope`` is a regex matched
+        (``re.match``, so a prefix) against each item's name; items without a name are dropped
+        when a scope is given.
+
+        ``REGULARIZATION_LOSSES`` holds losses computed now from the variables' current values.
+        ``resolve`` maps a variable's record to what is returned (default: the parameter).
+        """
+        items = self._collections.get(key, ())
+        if key == GraphKeys.REGULARIZATION_LOSSES:
+            return self.regularization_losses(scope, resolve) + self._filter(items, scope, resolve)
+        return self._filter(items, scope, resolve)
+
+    def _filter(self, items: Sequence[Any], scope: Optional[str],
+                resolve: Optional[Callable[[Record], Any]] = None) -> List[Any]:
+        regex = re.compile(scope) if scope is not None else None
+        out = []
+        for item in items:
+            if isinstance(item, Record):
+                if regex is None or regex.match(item.display):
+                    out.append(item.param if resolve is None else resolve(item))
+            elif regex is None:
+                out.append(item)
+            else:
+                name = getattr(item, "name", None)
+                if isinstance(name, str) and regex.match(name):
+                    out.append(item)
+        return out
+
+    def add_to_collection(self, key: str, value: Any) -> None:
+        """Appends ``value`` to collection ``key`` (a variable of this store is kept by name, so
+        it follows re-ties)."""
+        record = self.record_of(value)
+        item = record if record is not None else value
+        with self._lock:
+            items = self._collections.setdefault(key, [])
+            items.append(item)
+            self.log_undo(lambda: _remove_identical(items, item))
+
+    def trainable_variables(self, scope: Optional[str] = None) -> List[nn.Parameter]:
+        return self.get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+    def global_variables(self, scope: Optional[str] = None) -> List[nn.Parameter]:
+        return self.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+    def local_variables(self, scope: Optional[str] = None) -> List[nn.Parameter]:
+        return self.get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+    def model_variables(self, scope: Optional[str] = None) -> List[nn.Parameter]:
+        return self.get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+    def regularization_losses(self, scope: Optional[str] = None,
+                              resolve: Optional[Callable[[Record], Any]] = None) -> List[torch.Tensor]:
+        """Regularizer outputs computed now, from current values (PyTorch re-runs forward every
+        step, so a loss captured at creation would be stale).
+
+        Example:
+            >>> import torchscope as ts
+            >>> store = ts.ScopedParameterStore()
+            >>> with store.as_default():
+            ...     w = ts.get_variable("w", initializer=[3.0, 4.0],
+            ...                         regularizer=ts.regularizers.l2(1.0))
+            >>> store.regularization_losses()[0].item()
+            12.5
+        """
+        regex = re.compile(scope) if scope is not None else None
+        out = []
+        for record in self._regularized:
+            if regex is not None and not regex.match(record.display + "/Regularizer/"):
+                continue
+            value = resolve(record) if resolve is not None else record.param
+            loss = record.regularizer(value)
+            if loss is not None:
+                out.append(loss)
+        return out
+
+    # ------------------------------------------------------------------ state dict
+    def state_dict(self) -> Dict[str, torch.Tensor]:
+        """Every variable by TF name, detached (like ``nn.Module.state_dict``)."""
+        return {name: record.param.detach() for name, record in self._records.items()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+        """Copies values in place (ties and optimizer references survive).
+
+        Everything is checked before anything is copied: a failed call changes no variable.
+
+        Raises:
+            StateDictError: with ``strict``, missing or unexpected keys; always, a shape that
+                differs from the variable's.
+        """
+        missing = [name for name in self._records if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in self._records]
+        if strict and (missing or unexpected):
+            raise StateDictError.make(
+                "Error(s) in loading state_dict for ScopedParameterStore: "
+                f"missing keys {missing}, unexpected keys {unexpected}.",
+                fix="pass strict=False to load a subset, or rename the keys to the store's TF "
+                    "names (list(store)).")
+        pairs = []
+        for name, value in state_dict.items():
+            record = self._records.get(name)
+            if record is None:
+                continue
+            value = torch.as_tensor(value)
+            if tuple(value.shape) != tuple(record.param.shape):
+                raise StateDictError.make(
+                    f"Size mismatch for {name}: copying a value of shape "
+                    f"{tuple(value.shape)}, the variable has shape {tuple(record.param.shape)}.",
+                    fix="load a state dict saved from the same model.")
+            pairs.append((record.param, value))
+        with torch.no_grad():
+            for param, value in pairs:
+                param.copy_(value)
+
+    def apply_constraints(self) -> None:
+        """Runs every variable's ``constraint`` on it, in place (call after ``optimizer.step()``,
+        which is where TF's optimizers apply them)."""
+        with torch.no_grad():
+            for record in self._records.values():
+                if record.constraint is not None:
+                    record.param.copy_(record.constraint(record.param))
+
+    def creation_device(self) -> Any:
+        """A context in which new variables' values are made (the store's device, if set)."""
+        return self.device if self.device is not None else contextlib.nullcontext()
+
+    # ------------------------------------------------------------------ mutation (internal)
+    def log_undo(self, action: Callable[[], Any]) -> None:
+        """Records how to undo a mutation, while a transaction is open in this thread."""
+        log = getattr(self._local, "undo", None)
+        if log is not None:
+            log.append(action)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything this thread adds to the store inside is removed again if the block raises,
+        so a failed call leaves the store exactly as before (nested blocks join the outer one)."""
+        local = self._local
+        log = getattr(local, "undo", None)
+        if log is not None:
+            yield
+            return
+        local.undo = log = []
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                while log:
+                    log.pop()()
+            raise
+        finally:
+            local.undo = None
+
+    def add(self, record: Record) -> Record:
+        """Registers a new variable (the caller holds the lock and has validated everything)."""
+        if record.name is not None:
+            self._registry[record.name] = record
+            self.log_undo(lambda: self._registry.pop(record.name, None))
+        self._records[record.display] = record
+        self._by_id[id(record.param)] = record
+        self.log_undo(lambda: (self._records.pop(record.display, None),
+                               self._by_id.pop(id(record.param), None)))
+        for key in record.collections:
+            items = self._collections.setdefault(key, [])
+            items.append(record)
+            self.log_undo(lambda items=items: _remove_identical(items, record))
+        return record
+
+    def add_regularizer(self, record: Record) -> None:
+        self._regularized.append(record)
+        self.log_undo(lambda: _remove_identical(self._regularized, record))
+
+    def unique_op_name(self, stack: str, name: str) -> str:
+        """The graph's ``unique_name`` for ``stack/name`` (undone if the transaction fails)."""
+        if getattr(self._local, "undo", None) is None:
+            return self._op_names.unique(stack, name)
+        journal: List[Tuple[str, Optional[int]]] = []
+        result = self._op_names.unique(stack, name, journal=journal)
+        self.log_undo(lambda: self._op_names.undo(journal))
+        return result
+
+    def unique_display(self, candidate: str) -> str:
+        """A display name for a variable named ``candidate`` in a fresh registry (a module pass):
+        ``candidate`` itself unless this store already uses it, else TF's next free suffix."""
+        if candidate in self._records:
+            return self.unique_op_name("", candidate)
+        self.unique_op_name("", candidate)
+        return candidate
+
+    def replace(self, record: Record, param: nn.Parameter) -> None:
+        """Makes ``param`` the canonical object of ``record`` (after a re-tie)."""
+        with self._lock:
+            self._by_id.pop(id(record.param), None)
+            record.param = param
+            self._by_id[id(param)] = record
+
+    def remove(self, record: Record) -> None:
+        """Forgets a variable entirely (a failed build pass rolls back through this)."""
+        with self._lock:
+            if record.name is not None and self._registry.get(record.name) is record:
+                del self._registry[record.name]
+            if self._records.get(record.display) is record:
+                del self._records[record.display]
+            self._by_id.pop(id(record.param), None)
+            for items in self._collections.values():
+                _remove_identical(items, record)
+            _remove_identical(self._regularized, record)
+
+    # ------------------------------------------------------------------ copying
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "ScopedParameterStore":
+        import copy
+
+        clone = ScopedParameterStore.__new__(ScopedParameterStore)
+        memo[id(self)] = clone
+        clone._lock = threading.RLock()
+        clone._local = threading.local()
+        clone.device = self.device
+        clone._op_names = self._op_names.copy()
+        records = {id(r): copy.deepcopy(r, memo) for r in self._records.values()}
+        clone._records = {r.display: records[id(r)] for r in self._records.values()}
+        clone._registry = {name: records[id(r)] for name, r in self._registry.items()}
+        clone._by_id = {id(r.param): r for r in clone._records.values()}
+        clone._collections = {key: [records.get(id(i)) or copy.deepcopy(i, memo) for i in items]
+                              for key, items in self._collections.items()}
+        clone._regularized = [records[id(r)] for r in self._regularized]
+        return clone
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"], state["_local"]
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+
+def _remove_identical(items: List[Any], obj: Any) -> None:
+    """Removes every occurrence of ``obj`` by identity (``list.remove`` would call ``==``, which
+    tensors answer elementwise)."""
+    items[:] = [item for item in items if item is not obj]
+
+
+class _AsDefault:
+    __slots__ = ("_store",)
+
+    def __init__(self, store: ScopedParameterStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> ScopedParameterStore:
+        _default_stack.stores.append(self._store)
+        return self._store
+
+    def __exit__(self, *exc: Any) -> None:
+        stores = _default_stack.stores
+        if not stores or stores[-1] is not self._store:
+            raise ScopeNestingError.other("Improper nesting of ScopedParameterStore.as_default().")
+        stores.pop()
+
+
+_DEFAULT_STORE = ScopedParameterStore()
+
+
+def get_default_store() -> ScopedParameterStore:
+    """The store module-level functions use in this thread (``tf.get_default_graph()``).
+
+    Example:
+        >>> import torchscope as ts
+        >>> isinstance(ts.get_default_store(), ts.ScopedParameterStore)
+        True
+    """
+    stores = _default_stack.stores
+    return stores[-1] if stores else _DEFAULT_STORE
