@@ -29,7 +29,7 @@ from ._errors import (AssignmentMapError, CheckpointChecksumError, CheckpointFor
 from ._partition import (fixed_size_partitioner, min_max_variable_partitioner,
                          variable_axis_size_partitioner)
 from ._scope import (AUTO_REUSE, VariableScope, get_name_scope, get_variable_scope, name_scope,
-                     variable_scope)
+                     variable_creator_scope, variable_scope)
 from ._store import GraphKeys, ScopedParameterStore, get_default_store
 from ._template import Template, make_template
 from ._types import VariableAggregation, VariableSynchronization
@@ -52,7 +52,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     # scopes
-    "AUTO_REUSE", "VariableScope", "get_name_scope", "get_variable_scope", "name_scope", "variable_scope",
+    "AUTO_REUSE", "VariableScope", "get_name_scope", "get_variable_scope", "name_scope", "variable_creator_scope", "variable_scope",
     # variables
     "PartitionInfo", "Variable", "VariableAggregation", "VariableSynchronization",
     "get_local_variable", "get_variable", "Template", "make_template",

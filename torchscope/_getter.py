@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, Optional, Sequence
 
@@ -190,9 +191,11 @@ class _TrueGetter:
                     store, binder, name, None, shape_t, dtype, initializer, regularizer, reuse,
                     bool(trainable), collections, constraint)
             else:
-                value = single_variable(store, binder, name, shape_t, dtype, initializer,
-                                        regularizer, reuse, bool(trainable), collections,
-                                        constraint)
+                value = single_variable(
+                    store, binder, name, shape_t, dtype, initializer, regularizer, reuse,
+                    bool(trainable), collections, constraint, synchronization=synchronization,
+                    aggregation=aggregation, caching_device=caching_device,
+                    validate_shape=validate_shape, use_resource=use_resource)
         if callable(caching_device):
             device = as_device(caching_device(value))
         if device is not None:
@@ -217,7 +220,7 @@ def check_existing(record: Record, shape: Shape, dtype: torch.dtype, partitioned
 def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str, shape: Shape,
                     dtype: torch.dtype, initializer: Any, regularizer: Optional[Callable],
                     reuse: Any, trainable: bool, collections: Optional[Sequence[str]],
-                    constraint: Optional[Callable]) -> Any:
+                    constraint: Optional[Callable], **extra: Any) -> Any:
     """TF1's ``_get_single_variable``: reuse an existing variable or create a new one.
 
     Raises:
@@ -244,7 +247,7 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
                 with store.creation_device():
                     value = make_value(name, shape, dtype, initializer, None)
                 return new_variable(store, binder, name, value, trainable, collections,
-                                    regularizer, constraint)
+                                    regularizer, constraint, **extra)
     if reuse is False and binder.visible(record):
         raise VariableExistsError(name, format_frames(record.origin))
     check_existing(record, shape, dtype)
@@ -254,11 +257,13 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
 def new_variable(store: ScopedParameterStore, binder: StoreBinder, name: Optional[str],
                  value: torch.Tensor, trainable: bool, collections: Optional[Sequence[str]],
                  regularizer: Optional[Callable], constraint: Optional[Callable],
-                 partitions: Optional[tuple] = None, display: Optional[str] = None) -> Any:
+                 partitions: Optional[tuple] = None, display: Optional[str] = None,
+                 **extra: Any) -> Any:
     """Wraps ``value`` in a Parameter, records it (collections, regularizer) and binds it.
 
     ``name`` is the get_variable registry key, or None for a ``ts.Variable`` (then ``display``
-    is given). Runs under the store's lock.
+    is given). ``extra`` (synchronization, aggregation, caching_device, ...) is what
+    ``variable_creator_scope`` creators see besides. Runs under the store's lock.
 
     Raises:
         VariableArgumentError: ``collections`` that is not a list/tuple/set, or a non-callable
@@ -273,19 +278,47 @@ def new_variable(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
             f"collections argument to Variable constructor must be a list, tuple, or set. Got "
             f"{collections!r} of type {type(collections).__name__}",
             fix="pass e.g. collections=[ts.GraphKeys.GLOBAL_VARIABLES].")
-    if trainable and GraphKeys.TRAINABLE_VARIABLES not in keys:
-        keys.append(GraphKeys.TRAINABLE_VARIABLES)
     if constraint is not None and not callable(constraint):
         raise VariableArgumentError.other("The `constraint` argument must be a callable.",
                                           fix="pass a function w -> w, or None.")
+    state = getattr(store._local, "scope", None)
+    spec = dict(initial_value=value, trainable=trainable, collections=keys,
+                name=name if display is None else display, caching_device=None,
+                dtype=value.dtype, constraint=constraint,
+                synchronization=VariableSynchronization.AUTO,
+                aggregation=VariableAggregation.NONE, validate_shape=True, use_resource=None)
+    spec.update(extra)
+
+    def create(**kwargs: Any) -> Any:
+        return _make_record(store, binder, name, kwargs, display, regularizer, partitions)
+
+    if state is not None and state.creators:
+        for creator in state.creators:       # outermost first, so the innermost ends up first
+            create = functools.partial(creator, create)
+    return create(**spec)
+
+
+def _make_record(store: ScopedParameterStore, binder: StoreBinder, name: Optional[str],
+                 spec: dict, display: Optional[str], regularizer: Optional[Callable],
+                 partitions: Optional[tuple]) -> Any:
+    """The last creator in the chain: the Parameter, its record, regularizer and binding."""
+    value = torch.as_tensor(spec["initial_value"])
+    if spec.get("dtype") is not None and value.dtype != as_dtype(spec["dtype"]):
+        value = value.to(as_dtype(spec["dtype"]))
     if store.device is not None and value.device != store.device:
         value = value.to(store.device)
+    trainable = bool(spec["trainable"])
     differentiable = value.dtype.is_floating_point or value.dtype.is_complex
     param = nn.Parameter(value, requires_grad=trainable and differentiable)
-    if display is None:
-        display = binder.display(store, name)  # type: ignore[arg-type]
+    requested = spec["name"]
+    if display is None or requested != display:
+        display = binder.display(store, requested)
+    keys = list(spec["collections"])
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in keys:
+        keys.append(GraphKeys.TRAINABLE_VARIABLES)
     record = Record(name, display, param, tuple(value.shape), value.dtype, trainable,
-                    tuple(dict.fromkeys(keys)), None, constraint, partitions, user_frames())
+                    tuple(dict.fromkeys(keys)), None, spec["constraint"], partitions,
+                    user_frames())
     store.add(record)
     if regularizer and regularizer(param) is not None:
         record.regularizer = regularizer

@@ -37,6 +37,7 @@ __all__ = [
     "get_name_scope",
     "get_variable_scope",
     "name_scope",
+    "variable_creator_scope",
     "variable_scope",
 ]
 
@@ -166,7 +167,7 @@ class ScopeState:
     """
 
     __slots__ = ("store", "root", "current", "counts", "name_stack", "op_names", "binder",
-                 "shared_op_names")
+                 "shared_op_names", "creators")
 
     def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
                  binder: Any = None) -> None:
@@ -178,6 +179,7 @@ class ScopeState:
         self.shared_op_names = op_names is None
         self.op_names = store._op_names if op_names is None else op_names
         self.binder = binder
+        self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
 
     def unique_name(self, name: str) -> str:
         """A unique op/name-scope name under the current name stack."""
@@ -480,6 +482,48 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         finally:
             if entry is not None:
                 entry.exit()
+
+
+class variable_creator_scope:  # noqa: N801 - TF1's spelling
+    """TF1's ``variable_creator_scope``: intercept the creation of every new variable.
+
+    ``creator(next_creator, **kwargs)`` is called when a variable is created (by ``get_variable``
+    or ``Variable``; not on reuse) with ``initial_value`` (a tensor), ``name``, ``trainable``,
+    ``collections``, ``caching_device``, ``dtype``, ``constraint``, ``synchronization``,
+    ``aggregation``, ``validate_shape`` and ``use_resource``; it may change them and must return
+    ``next_creator(**kwargs)``. The innermost creator runs first.
+
+    Example:
+        >>> import torchscope as ts
+        >>> def no_grad_creator(next_creator, **kwargs):
+        ...     kwargs["trainable"] = False
+        ...     return next_creator(**kwargs)
+        >>> with ts.ScopedParameterStore().as_default():
+        ...     with ts.variable_creator_scope(no_grad_creator):
+        ...         v = ts.get_variable("v", [2])
+        ...     print(v.requires_grad)
+        False
+    """
+
+    __slots__ = ("_creator", "_state")
+
+    def __init__(self, variable_creator: Callable) -> None:
+        if not callable(variable_creator):
+            raise ScopeArgumentError.bad_argument(
+                f"variable_creator must be callable, got {variable_creator!r}.",
+                fix="pass a function creator(next_creator, **kwargs).")
+        self._creator = variable_creator
+        self._state: Optional[ScopeState] = None
+
+    def __enter__(self) -> None:
+        self._state = current_state()
+        self._state.creators.append(self._creator)
+
+    def __exit__(self, *exc: Any) -> None:
+        state, self._state = self._state, None
+        if state is None or not state.creators or state.creators[-1] is not self._creator:
+            raise ScopeNestingError.other("Improper nesting of variable_creator_scope.")
+        state.creators.pop()
 
 
 def check_getter(getter: Any) -> None:

@@ -259,7 +259,10 @@ def Variable(initial_value: Any = None, trainable: Optional[bool] = None,  # noq
                 binder.check_create(candidate, trainable)
                 display = binder.variable_display(store, candidate)
                 found = new_variable(store, binder, None, tensor, trainable, collections, None,
-                                     constraint, display=display)
+                                     constraint, display=display,
+                                     synchronization=synchronization, aggregation=aggregation,
+                                     caching_device=caching_device,
+                                     validate_shape=validate_shape, use_resource=use_resource)
     if callable(caching_device):
         device = as_device(caching_device(found))
     return binder.cache(found, None, device) if device is not None else found
