@@ -467,13 +467,16 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             scope._use_resource = self._use_resource
 
     def __exit__(self, *exc: Any) -> None:
-        entered, self._entered = self._entered, None
+        entered = self._entered
         if entered is None:
             return
         state, old, scope, entry, token = entered
+        if state.current is not scope:
+            # TF1 raises before touching any state, so the scope can still be exited properly
+            # later (VST testVarScopeNestingError); keep everything, the name scope included.
+            raise ScopeNestingError.variable_scope()
+        self._entered = None
         try:
-            if state.current is not scope:
-                raise ScopeNestingError.variable_scope()
             if token is not None:
                 state.counts.restore(token)
             else:
