@@ -320,13 +320,14 @@ def _check_reuse(reuse: Any) -> ReuseArg:
     return reuse
 
 
-def _wrap_getter(getter: Callable, old: Optional[Callable]) -> Callable:
+def _wrap_getter(new: Callable, old: Optional[Callable]) -> Callable:
     """TF1's ``_maybe_wrap_custom_getter``: the new getter runs first and calls the old one."""
     if old is None:
-        return getter
+        return new
 
-    def wrapped_custom_getter(next_getter: Callable, *args: Any, **kwargs: Any) -> Any:
-        return getter(functools.partial(old, next_getter), *args, **kwargs)
+    # The parameter must be called ``getter``: the store passes it by keyword, as TF1 does.
+    def wrapped_custom_getter(getter: Callable, *args: Any, **kwargs: Any) -> Any:
+        return new(functools.partial(old, getter), *args, **kwargs)
 
     return wrapped_custom_getter
 
