@@ -94,6 +94,23 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.to(torch.get_default_device())
 
 
+def _float_dtype(dtype: DTypeLike) -> torch.dtype:
+    """TF1's ``_assert_float_dtype``: these distributions only make sense for floating dtypes
+    (drawing them into an int variable would truncate silently or fail deep inside torch).
+
+    Raises:
+        InitializerError: a non-floating dtype.
+    """
+    dtype = as_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise InitializerError.bad_argument(
+            "Argument `dtype` is expected to be floating point. Received: "
+            f"<dtype: '{str(dtype).replace('torch.', '')}'>.",
+            fix="pass a floating dtype, or ts.zeros_initializer() / ts.constant_initializer() "
+                "for integer variables.")
+    return dtype
+
+
 class Zeros(Initializer):
     """All zeros (``False`` for bool). TF1: ``zeros_initializer``."""
 
@@ -178,10 +195,10 @@ class RandomNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: Optional[int] = None,
                  dtype: DTypeLike = torch.float32) -> None:
-        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, as_dtype(dtype)
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        out, gen = self._empty(shape, self._dtype(dtype))
+        out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
         return _done(out.normal_(self.mean, self.stddev, generator=gen))
 
 
@@ -209,10 +226,10 @@ class TruncatedNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: Optional[int] = None,
                  dtype: DTypeLike = torch.float32) -> None:
-        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, as_dtype(dtype)
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        out, gen = self._empty(shape, self._dtype(dtype))
+        out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
         return _done(_truncated(out, self.mean, self.stddev, gen))
 
 
@@ -249,10 +266,10 @@ class VarianceScaling(Initializer):
                 f"Received: {distribution}", fix="pass distribution='truncated_normal', "
                 "'untruncated_normal' or 'uniform'.")
         self.scale, self.mode, self.distribution = scale, mode, distribution
-        self.seed, self.dtype = seed, as_dtype(dtype)
+        self.seed, self.dtype = seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        dtype = self._dtype(dtype)
+        dtype = _float_dtype(self._dtype(dtype))
         full = partition_info.full_shape if partition_info is not None else shape
         fan_in, fan_out = compute_fans(full)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
@@ -286,13 +303,13 @@ class UniformUnitScaling(Initializer):
 
     def __init__(self, factor: float = 1.0, seed: Optional[int] = None,
                  dtype: DTypeLike = torch.float32) -> None:
-        self.factor, self.seed, self.dtype = factor, seed, as_dtype(dtype)
+        self.factor, self.seed, self.dtype = factor, seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         full = partition_info.full_shape if partition_info is not None else shape
         input_size = max(int(np.prod(list(full)[:-1])) if len(full) else 1, 1)
         limit = self.factor * math.sqrt(3.0 / input_size)
-        out, gen = self._empty(shape, self._dtype(dtype))
+        out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
         return _done(out.uniform_(-limit, limit, generator=gen))
 
 
@@ -306,7 +323,7 @@ class Orthogonal(Initializer):
 
     def __init__(self, gain: float = 1.0, seed: Optional[int] = None,
                  dtype: DTypeLike = torch.float32) -> None:
-        self.gain, self.seed, self.dtype = gain, seed, as_dtype(dtype)
+        self.gain, self.seed, self.dtype = gain, seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         shape = list(shape)
@@ -314,6 +331,7 @@ class Orthogonal(Initializer):
             raise InitializerError.bad_argument(
                 "The tensor to initialize must be at least two-dimensional",
                 fix="use orthogonal initialization for matrices and kernels only.")
+        dtype = _float_dtype(self._dtype(dtype))
         rows, cols = int(np.prod(shape[:-1])), shape[-1]
         flat, gen = self._empty((max(rows, cols), min(rows, cols)), torch.float64)
         flat.normal_(generator=gen)
@@ -321,22 +339,26 @@ class Orthogonal(Initializer):
         q = q * torch.sign(torch.diagonal(r))
         if rows < cols:
             q = q.T
-        return _done((self.gain * q).reshape(shape).to(self._dtype(dtype)))
+        return _done((self.gain * q).reshape(shape).to(dtype))
 
 
 class Identity(Initializer):
     """``gain`` times the identity matrix (2-D shapes only). TF1: ``identity_initializer``."""
 
     def __init__(self, gain: float = 1.0, dtype: DTypeLike = torch.float32) -> None:
-        self.gain, self.dtype = gain, as_dtype(dtype)
+        self.gain, self.dtype = gain, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        shape = list(partition_info.full_shape if partition_info is not None else shape)
-        if len(shape) != 2:
+        full = list(partition_info.full_shape if partition_info is not None else shape)
+        if len(full) != 2:
             raise InitializerError.bad_argument(
                 "Identity matrix initializer can only be used for 2D matrices.",
                 fix="use it for [in, out] kernels only.")
-        return self.gain * torch.eye(*shape, dtype=self._dtype(dtype))
+        eye = self.gain * torch.eye(*full, dtype=self._dtype(dtype))
+        if partition_info is not None:   # TF1 slices the shard out of the full identity
+            (row, col), (rows, cols) = partition_info.var_offset, list(shape)
+            eye = eye[row:row + rows, col:col + cols]
+        return eye
 
 
 # Factories with TF2/Keras spellings. Each returns an initializer object.
