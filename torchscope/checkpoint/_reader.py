@@ -249,9 +249,11 @@ class CheckpointReader:
     def _dtype(self, code: int, label: str) -> DType:
         if code in DTYPES:
             return DTYPES[code]
+        what = (f"dtype {_dtypes.UNSUPPORTED[code]!r}, which has no numpy equivalent"
+                if code in _dtypes.UNSUPPORTED else
+                f"unknown dtype code {code} (from a newer TensorFlow, or corrupt)")
         raise UnsupportedCheckpointError.make(
-            self._index_path, f"tensor {label} has dtype {self._dtype_name(code)!r}, which has no "
-                              "numpy equivalent",
+            self._index_path, f"tensor {label} has {what}",
             fix="skip this tensor (TF2 checkpoints can hold iterator state as 'variant'); "
                 "every other tensor reads normally.")
 
