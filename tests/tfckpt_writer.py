@@ -212,10 +212,10 @@ def _tensor_bytes(value: Any, big_endian: bool) -> Tuple[int, Tuple[int, ...], b
         body = b"".join(strings)
         crc = _crc32c.crc32c(crc_bytes + body, length_crc)
         return STRING, array.shape, lengths + crc_bytes + body, crc
-    array = np.ascontiguousarray(value)
+    array = np.asarray(value)  # not ascontiguousarray: it turns 0-d into shape (1,)
     code = DTYPE_CODES[array.dtype.newbyteorder("=")]
     stored = array.astype(array.dtype.newbyteorder(">" if big_endian else "<"), copy=False)
-    data = memoryview(np.ascontiguousarray(stored)).cast("B")
+    data = memoryview(np.ascontiguousarray(stored).reshape(-1).view(np.uint8))
     return code, array.shape, data, _crc32c.crc32c(data)
 
 
@@ -268,13 +268,14 @@ def write_bundle(prefix: str, tensors: Mapping[str, Any], *, num_shards: int = 1
                 continue
             array = np.asarray(value)
             code = _tensor_bytes(array.reshape(-1)[:0], big_endian)[0]
-            entries[name.encode("utf-8")] = _entry_proto(code, array.shape,
-                                                         slices=partitions[name])
+            fields = dict(dtype=code, shape=array.shape, slices=partitions[name])
+            fields.update(overrides.get(name, {}))
+            entries[name.encode("utf-8")] = _entry_proto(**fields)
             for extents in partitions[name]:
                 region = tuple(slice(0, dim) if length == -1 else slice(start, start + length)
                                for (start, length), dim in zip(extents, array.shape))
                 key = encode_slice_key(name, extents)
-                add(key, np.ascontiguousarray(array[region]), name + repr(extents))
+                add(key, np.ascontiguousarray(array[region]), f"{name}{list(extents)}")
     finally:
         for f in files:
             f.close()
