@@ -332,11 +332,14 @@ def check_test_writer() -> None:
         "e/bf16": tfckpt_writer.Raw(14, (3,), np.array([0x3F80, 0xC020, 0x0000], "<u2").tobytes()),
         "f/part": rng.standard_normal((7, 3)).astype("f8"),
         "g/flags": np.array([[True, False]]),
+        "h/step": np.int64(12),
+        "i/empty": np.zeros((0, 2), np.float16),
     }
     partitions = {"f/part": [((0, 3), (0, -1)), ((3, 2), (0, -1)), ((5, 2), (0, -1))]}
     with tempfile.TemporaryDirectory() as tmp:
-        for options in ({}, {"num_shards": 3, "block_size": 40}, {"compress": True,
-                                                                   "block_size": 64}):
+        for options in ({}, {"num_shards": 3, "block_size": 40},
+                        {"compress": True, "block_size": 64}, {"big_endian": True},
+                        {"alignment": 32}):
             prefix = os.path.join(tmp, "w.ckpt")
             tfckpt_writer.write_bundle(prefix, tensors, partitions=partitions, **options)
             reader = tf.train.load_checkpoint(prefix)
@@ -344,11 +347,14 @@ def check_test_writer() -> None:
             for name, value in tensors.items():
                 got = reader.get_tensor(name)
                 if isinstance(value, tfckpt_writer.Raw):
-                    got = np.asarray(got).view(np.uint16).tobytes()
-                    assert got == value.data, name
+                    bits = np.asarray(got).view(np.uint16)
+                    if options.get("big_endian"):  # Raw bytes are stored as given
+                        bits = bits.byteswap()
+                    assert bits.tobytes() == value.data, name
                 elif isinstance(value, bytes):
                     assert got == value, name
                 else:
+                    assert np.asarray(got).shape == np.shape(value), name
                     np.testing.assert_array_equal(np.asarray(got), value, err_msg=name)
     print("tfckpt_writer: TensorFlow reads every variant back identically")
 
