@@ -93,7 +93,13 @@ class Template:
         try:
             if not self._variables_created:
                 self._first_call = False
-                result = self._func(*args, **kwargs)
+                try:
+                    result = self._func(*args, **kwargs)
+                except BaseException:
+                    # TF1: a failed first call leaves the template unbuilt, so the next call
+                    # creates its variables instead of reusing ones that were never made.
+                    self._first_call = True
+                    raise
                 self._variables_created = True
                 return result
             store = current_state().store
