@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -27,13 +28,17 @@ __all__ = ["Template", "make_template"]
 
 Frame = Tuple[str, int, str]
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 def _stack() -> Tuple[Frame, ...]:
-    """The caller's stack, outermost first (cheap: no source lines read)."""
+    """The caller's stack, outermost first, without torchscope's own frames (TF1 drops its
+    ``make_template``/``__init__`` frames too); cheap: no source lines read."""
     frames = []
     frame = sys._getframe(2)
     while frame is not None:
-        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        if not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
         frame = frame.f_back
     return tuple(reversed(frames))
 
@@ -81,6 +86,18 @@ class Template:
         self._first_call = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # A call that raises leaves no variable behind (torchscope's error policy), e.g. the
+        # one a rejected later call created. Names it used stay taken, as in TF1's graph.
+        store = current_state().store
+        created_before = len(store)
+        try:
+            return self._scoped_call(args, kwargs)
+        except BaseException:
+            for record in store.records()[created_before:]:
+                store.remove(record)
+            raise
+
+    def _scoped_call(self, args: tuple, kwargs: dict) -> Any:
         if self._variable_scope is not None:
             with variable_scope(self._variable_scope, reuse=not self._first_call):
                 return self._call_func(args, kwargs)
