@@ -26,6 +26,7 @@ from ._errors import (AssignmentMapError, CheckpointChecksumError, CheckpointFor
                       ScopeNestingError, ShapeMismatchError, StateDictError, TemplateError,
                       TensorNotFoundError, TieError, TorchscopeError, UnsupportedCheckpointError,
                       VariableArgumentError, VariableExistsError, VariableNotFoundError)
+from ._module import ScopedModule
 from ._partition import (fixed_size_partitioner, min_max_variable_partitioner,
                          variable_axis_size_partitioner)
 from ._scope import (AUTO_REUSE, VariableScope, get_name_scope, get_variable_scope, name_scope,
@@ -67,6 +68,8 @@ __all__ = [
     "glorot_uniform_initializer", "no_regularizer", "ones_initializer", "orthogonal_initializer",
     "random_normal_initializer", "random_uniform_initializer", "truncated_normal_initializer",
     "uniform_unit_scaling_initializer", "variance_scaling_initializer", "zeros_initializer",
+    # the shim
+    "ScopedModule",
     # errors
     "AssignmentMapError", "CheckpointChecksumError", "CheckpointFormatError",
     "CheckpointNotFoundError", "CustomGetterError", "DTypeMismatchError", "InitializerError",

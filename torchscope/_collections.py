@@ -115,4 +115,6 @@ def reset_default_graph() -> None:
         raise ScopeNestingError.other(
             "Do not use reset_default_graph() to clear nested stores: a "
             "ScopedParameterStore.as_default() block is open in this thread.")
+    _store._DEFAULT_STORE._retired = True   # threads holding its scope state move on too
     _store._DEFAULT_STORE = ScopedParameterStore()
+    _default_stack.state = None

@@ -33,8 +33,9 @@ __all__ = [
     "unescape_key",
 ]
 
-_ALLOWED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\/>-"
-_ROOT_FIRST = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
+ALLOWED_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\/>-"
+ROOT_FIRST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
+_ALLOWED, _ROOT_FIRST = ALLOWED_CHARS, ROOT_FIRST_CHARS
 
 
 def is_valid_nested_name(name: str) -> bool:
@@ -99,6 +100,9 @@ class OpNames:
         key = full.lower()
         used = self._used
         i = used.get(key, 0)
+        if i == 0 and mark_as_used and journal is None:   # the common case: a new name
+            used[key] = 1
+            return full
         if mark_as_used:
             if journal is not None:
                 journal.append((key, used.get(key)))
@@ -195,7 +199,15 @@ class ScopeCounts:
             counts.pop(name, None)
 
     def open(self, name: str) -> None:
-        self._set(name, self._counts.get(name, 0) + 1)
+        counts = self._counts
+        count = counts.get(name)
+        if self._marks:
+            self._journal.append((name, count or 0))
+        if count is None:
+            self._link(name)
+            counts[name] = 1
+        else:
+            counts[name] = count + 1
 
     def close_subscopes(self, name: Optional[str]) -> None:
         """Resets every scope below ``name`` (all scopes when ``name`` is None)."""

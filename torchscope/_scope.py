@@ -25,8 +25,8 @@ import torch
 
 from ._errors import (CustomGetterError, InvalidNameError, InvalidReuseError,
                       ScopeArgumentError, ScopeNestingError)
-from ._names import OpNames, ScopeCounts, is_valid_nested_name, is_valid_root_name, join
-from ._store import ScopedParameterStore, get_default_store
+from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS, OpNames, ScopeCounts, join
+from ._store import ScopedParameterStore, _default_stack, get_default_store
 from ._types import DTypeLike, as_dtype
 
 __all__ = [
@@ -54,6 +54,21 @@ AUTO_REUSE = _ReuseMode.AUTO_REUSE
 ReuseArg = Union[None, bool, _ReuseMode]
 
 
+INITIALIZER, REGULARIZER, CACHING_DEVICE, PARTITIONER, CUSTOM_GETTER, DTYPE, USE_RESOURCE, PLAIN = \
+    range(8)
+
+
+def _defaults(initializer: Any, regularizer: Any, caching_device: Any, partitioner: Any,
+              custom_getter: Any, dtype: torch.dtype, use_resource: Any) -> tuple:
+    """A scope's inheritable defaults; the last item says whether ``get_variable`` may take its
+    fast path (no caching device, partitioner or custom getter to honour)."""
+    return (initializer, regularizer, caching_device, partitioner, custom_getter, dtype,
+            use_resource, caching_device is None and partitioner is None and custom_getter is None)
+
+
+_ROOT_DEFAULTS = _defaults(None, None, None, None, None, torch.float32, None)
+
+
 class VariableScope:
     """A variable scope: the prefix and the defaults ``get_variable`` uses inside it.
 
@@ -74,9 +89,9 @@ class VariableScope:
         foo True
     """
 
-    __slots__ = ("_name", "_name_scope", "_reuse", "_initializer", "_regularizer",
-                 "_caching_device", "_partitioner", "_custom_getter", "_dtype", "_use_resource",
-                 "_constraint")
+    # The inheritable defaults live in one tuple (see _defaults) shared between a scope and the
+    # scopes derived from it: entering a scope copies five slots, not eleven.
+    __slots__ = ("_name", "_name_scope", "_reuse", "_defaults", "_constraint")
 
     def __init__(self, reuse: ReuseArg, name: str = "", initializer: Any = None,
                  regularizer: Optional[Callable] = None, caching_device: Any = None,
@@ -86,13 +101,8 @@ class VariableScope:
         self._name = name
         self._name_scope = name_scope
         self._reuse = reuse
-        self._initializer = initializer
-        self._regularizer = regularizer
-        self._caching_device = caching_device
-        self._partitioner = partitioner
-        self._custom_getter = custom_getter
-        self._dtype = as_dtype(dtype)
-        self._use_resource = use_resource
+        self._defaults = _defaults(initializer, regularizer, caching_device, partitioner,
+                                   custom_getter, as_dtype(dtype), use_resource)
         self._constraint = constraint
 
     def __repr__(self) -> str:
@@ -102,39 +112,44 @@ class VariableScope:
     original_name_scope = property(lambda self: self._name_scope,
                                    doc="The name scope opened when the scope was first entered.")
     reuse = property(lambda self: self._reuse, doc="False, True or AUTO_REUSE.")
-    initializer = property(lambda self: self._initializer)
-    regularizer = property(lambda self: self._regularizer)
-    caching_device = property(lambda self: self._caching_device)
-    partitioner = property(lambda self: self._partitioner)
-    custom_getter = property(lambda self: self._custom_getter)
-    dtype = property(lambda self: self._dtype)
-    use_resource = property(lambda self: self._use_resource)
+    initializer = property(lambda self: self._defaults[INITIALIZER])
+    regularizer = property(lambda self: self._defaults[REGULARIZER])
+    caching_device = property(lambda self: self._defaults[CACHING_DEVICE])
+    partitioner = property(lambda self: self._defaults[PARTITIONER])
+    custom_getter = property(lambda self: self._defaults[CUSTOM_GETTER])
+    dtype = property(lambda self: self._defaults[DTYPE])
+    use_resource = property(lambda self: self._defaults[USE_RESOURCE])
     constraint = property(lambda self: self._constraint)
 
     def reuse_variables(self) -> None:
         """Sets ``reuse=True`` on this scope object (and scopes entered below it from now on)."""
         self._reuse = True
 
+    def _set(self, index: int, value: Any) -> None:
+        values = list(self._defaults[:PLAIN])
+        values[index] = value
+        self._defaults = _defaults(*values)
+
     def set_initializer(self, initializer: Any) -> None:
-        self._initializer = initializer
+        self._set(INITIALIZER, initializer)
 
     def set_regularizer(self, regularizer: Optional[Callable]) -> None:
-        self._regularizer = regularizer
+        self._set(REGULARIZER, regularizer)
 
     def set_caching_device(self, caching_device: Any) -> None:
-        self._caching_device = caching_device
+        self._set(CACHING_DEVICE, caching_device)
 
     def set_partitioner(self, partitioner: Optional[Callable]) -> None:
-        self._partitioner = partitioner
+        self._set(PARTITIONER, partitioner)
 
     def set_custom_getter(self, custom_getter: Optional[Callable]) -> None:
-        self._custom_getter = custom_getter
+        self._set(CUSTOM_GETTER, custom_getter)
 
     def set_dtype(self, dtype: DTypeLike) -> None:
-        self._dtype = as_dtype(dtype)
+        self._set(DTYPE, as_dtype(dtype))
 
     def set_use_resource(self, use_resource: Optional[bool]) -> None:
-        self._use_resource = use_resource
+        self._set(USE_RESOURCE, use_resource)
 
     def get_collection(self, name: str) -> List[Any]:
         """Items of collection ``name`` under this scope (``scope.name + "/"``; root: all)."""
@@ -159,6 +174,32 @@ class VariableScope:
         return scoped_get_variable(self, var_store, name, *args, **kwargs)
 
 
+_new_scope = object.__new__
+
+
+def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str,
+                 constraint: Optional[Callable]) -> VariableScope:
+    """A new VariableScope with ``src``'s inheritable defaults (``constraint`` is never
+    inherited). Built slot by slot: this runs on every scope entry of every pass."""
+    scope = _new_scope(VariableScope)
+    scope._name = name
+    scope._name_scope = name_scope
+    scope._reuse = reuse
+    scope._defaults = src._defaults
+    scope._constraint = constraint
+    return scope
+
+
+def _root_scope() -> VariableScope:
+    """A fresh root scope: name "", reuse False, float32, no defaults."""
+    scope = _new_scope(VariableScope)
+    scope._name = scope._name_scope = ""
+    scope._reuse = False
+    scope._defaults = _ROOT_DEFAULTS
+    scope._constraint = None
+    return scope
+
+
 class ScopeState:
     """One thread's scope state in one store (or in one ScopedModule pass).
 
@@ -172,8 +213,7 @@ class ScopeState:
     def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
                  binder: Any = None) -> None:
         self.store = store
-        self.root = VariableScope(False)
-        self.current = self.root
+        self.root = self.current = _root_scope()
         self.counts = ScopeCounts()
         self.name_stack = ""
         self.shared_op_names = op_names is None
@@ -190,11 +230,20 @@ class ScopeState:
 
 
 def current_state() -> ScopeState:
-    """This thread's scope state in the default store (created at the root on first use)."""
+    """This thread's scope state in the default store (created at the root on first use).
+
+    The answer is cached per thread (``as_default`` and passes keep the cache right), because
+    every ``variable_scope`` and ``get_variable`` starts here.
+    """
+    tls = _default_stack
+    state = tls.state
+    if state is not None and not state.store._retired:
+        return state
     store = get_default_store()
     state = getattr(store._local, "scope", None)
     if state is None:
         state = store._local.scope = ScopeState(store)
+    tls.state = state
     return state
 
 
@@ -227,42 +276,41 @@ def get_name_scope() -> str:
 
 # ------------------------------------------------------------------------------- name scopes
 
-def _profiler_on() -> bool:
-    # Free when no profiler runs; inside torch.compile the label would be dropped anyway.
-    return not torch.compiler.is_compiling() and torch.autograd._profiler_enabled()
+_is_compiling = torch.compiler.is_compiling
 
 
-class _NameScopeEntry:
-    """The bookkeeping of one entered name scope (TF's ``Graph.name_scope``)."""
+def _enter_name_scope(state: ScopeState, name: Optional[str]) -> Tuple[str, str, Any]:
+    """Enters a name scope (TF's ``Graph.name_scope``): validates, uniquifies, labels.
 
-    __slots__ = ("state", "old_stack", "label", "returned")
-
-    def __init__(self, state: ScopeState, name: Optional[str]) -> None:
-        if name:
-            valid = is_valid_nested_name(name) if state.name_stack else is_valid_root_name(name)
-            if not valid:
-                raise (InvalidNameError.nested(name) if state.name_stack
-                       else InvalidNameError.root(name))
-        self.state = state
-        self.old_stack = state.name_stack
-        if not name:
-            new_stack, returned = "", ""
-        elif name[-1] == "/":
+    Returns ``(returned_scope, old_stack, profiler_label)``; nothing changes if it raises. The
+    profiler label is free when no profiler runs (and skipped inside ``torch.compile``).
+    """
+    stack = state.name_stack
+    if name:
+        if stack:
+            if name.strip(ALLOWED_CHARS):
+                raise InvalidNameError.nested(name)
+        elif name[0] not in ROOT_FIRST_CHARS or name.strip(ALLOWED_CHARS):
+            raise InvalidNameError.root(name)
+        if name[-1] == "/":
             new_stack, returned = name[:-1], name
         else:
             new_stack = state.unique_name(name)
             returned = new_stack + "/"
-        state.name_stack = new_stack
-        self.label = None
-        if new_stack and _profiler_on():
-            self.label = torch.autograd.profiler.record_function(new_stack)
-            self.label.__enter__()
-        self.returned = returned
+    else:
+        new_stack = returned = ""
+    state.name_stack = new_stack
+    label = None
+    if new_stack and not _is_compiling() and torch.autograd._profiler_enabled():
+        label = torch.autograd.profiler.record_function(new_stack)
+        label.__enter__()
+    return returned, stack, label
 
-    def exit(self) -> None:
-        if self.label is not None:
-            self.label.__exit__(None, None, None)
-        self.state.name_stack = self.old_stack
+
+def _exit_name_scope(state: ScopeState, old_stack: str, label: Any) -> None:
+    if label is not None:
+        label.__exit__(None, None, None)
+    state.name_stack = old_stack
 
 
 class name_scope:  # noqa: N801 - TF1's spelling
@@ -289,7 +337,7 @@ class name_scope:  # noqa: N801 - TF1's spelling
         values: accepted for TF1 compatibility; unused.
     """
 
-    __slots__ = ("_name", "_entry")
+    __slots__ = ("_name", "_entered")
 
     def __init__(self, name: Optional[str], default_name: Optional[str] = None,
                  values: Any = None) -> None:
@@ -298,16 +346,18 @@ class name_scope:  # noqa: N801 - TF1's spelling
                 f"At least one of name ({name}) and default_name ({default_name}) must be "
                 "provided.", fix="pass a name.")
         self._name = default_name if name is None else name
-        self._entry: Optional[_NameScopeEntry] = None
+        self._entered: Optional[Tuple[ScopeState, str, Any]] = None
 
     def __enter__(self) -> str:
-        self._entry = _NameScopeEntry(current_state(), self._name)
-        return self._entry.returned
+        state = current_state()
+        returned, old_stack, label = _enter_name_scope(state, self._name)
+        self._entered = (state, old_stack, label)
+        return returned
 
     def __exit__(self, *exc: Any) -> None:
-        entry, self._entry = self._entry, None
-        if entry is not None:
-            entry.exit()
+        entered, self._entered = self._entered, None
+        if entered is not None:
+            _exit_name_scope(*entered)
 
 
 # ------------------------------------------------------------------------------- variable scopes
@@ -373,7 +423,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
 
     __slots__ = ("_name_or_scope", "_default_name", "_initializer", "_regularizer",
                  "_caching_device", "_partitioner", "_custom_getter", "_reuse", "_dtype",
-                 "_use_resource", "_constraint", "_aux", "_entered")
+                 "_use_resource", "_constraint", "_aux", "_overrides", "_entered")
 
     def __init__(self, name_or_scope: Union[str, VariableScope, None],
                  default_name: Optional[str] = None, values: Any = None,
@@ -385,93 +435,106 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                  auxiliary_name_scope: bool = True) -> None:
         if default_name is None and name_or_scope is None:
             raise ScopeArgumentError.no_name()
-        self._reuse = _check_reuse(reuse)
-        if not isinstance(auxiliary_name_scope, bool):
+        if reuse is False:
+            reuse = None  # TF1: no non-inheriting scopes, False means "inherit"
+        elif not (reuse is None or reuse is True or reuse is AUTO_REUSE):
+            raise InvalidReuseError.bad_value(reuse)
+        if auxiliary_name_scope is not True and auxiliary_name_scope is not False:
             raise ScopeArgumentError.bad_auxiliary(auxiliary_name_scope)
         self._name_or_scope = name_or_scope
         self._default_name = default_name
-        self._initializer = initializer
-        self._regularizer = regularizer
-        self._caching_device = caching_device
-        self._partitioner = partitioner
-        self._custom_getter = custom_getter
-        self._dtype = None if dtype is None else as_dtype(dtype)
-        self._use_resource = use_resource
-        self._constraint = constraint
+        self._reuse = reuse
         self._aux = auxiliary_name_scope
+        self._constraint = constraint
         self._entered: Optional[Tuple[Any, ...]] = None
+        self._overrides = not (initializer is None and regularizer is None
+                               and caching_device is None and partitioner is None
+                               and custom_getter is None and dtype is None
+                               and use_resource is None)
+        if self._overrides:
+            self._initializer = initializer
+            self._regularizer = regularizer
+            self._caching_device = caching_device
+            self._partitioner = partitioner
+            self._custom_getter = custom_getter
+            self._dtype = None if dtype is None else as_dtype(dtype)
+            self._use_resource = use_resource
 
     def __enter__(self) -> VariableScope:
         state = current_state()
         target = self._name_or_scope
-        if target is not None and not isinstance(target, (str, VariableScope)):
-            raise ScopeArgumentError.bad_scope_type(target)
-        if target is None and self._reuse:
-            raise InvalidReuseError.without_name()
-        # The name scope first, as TF1 does (an invalid name fails here, changing nothing).
-        if not self._aux:
-            ns: Optional[str] = state.name_stack + "/" if state.name_stack else ""
-        elif target is None:
-            ns = self._default_name
-        elif isinstance(target, str):
-            ns = target or None
-        else:
-            ns = target.name.split("/")[-1] or None
-        entry = _NameScopeEntry(state, ns) if ns is not None else None
         old = state.current
-        if target is None:
-            scope = self._derive(old, state.counts.unique_default(old.name, self._default_name),
-                                 entry.returned)  # type: ignore[union-attr]
-        elif isinstance(target, str):
-            scope = self._derive(old, target, entry.returned if entry is not None else None)
+        by_object = False
+        if target.__class__ is str or isinstance(target, str):
+            # By name (TF1's string branch): the name scope first (an invalid name fails
+            # here, changing nothing), then a scope below the current one.
+            if not self._aux:
+                stack = state.name_stack
+                opened, old_stack, label = _enter_name_scope(state, stack + "/" if stack else "")
+            elif target:
+                opened, old_stack, label = _enter_name_scope(state, target)
+            else:
+                opened, old_stack, label = target, None, None
+            scope = _child_scope(self._reuse or old._reuse,
+                                 old._name + "/" + target if old._name else target,
+                                 old, opened, self._constraint)
+            if self._overrides:
+                self._override(scope, old._defaults[CUSTOM_GETTER])
+        elif target is None:
+            if self._reuse:
+                raise InvalidReuseError.without_name()
+            stack = state.name_stack
+            opened, old_stack, label = _enter_name_scope(
+                state, self._default_name if self._aux else (stack + "/" if stack else ""))
+            unique = state.counts.unique_default(old._name, self._default_name)
+            scope = _child_scope(self._reuse or old._reuse,
+                                 old._name + "/" + unique if old._name else unique,
+                                 old, opened, self._constraint)
+            if self._overrides:
+                self._override(scope, old._defaults[CUSTOM_GETTER])
+        elif isinstance(target, VariableScope):
+            # By object: absolute name and the captured scope's defaults and reuse.
+            stack = state.name_stack
+            last = target._name.split("/")[-1]
+            if not self._aux:
+                opened, old_stack, label = _enter_name_scope(state, stack + "/" if stack else "")
+            elif last:
+                opened, old_stack, label = _enter_name_scope(state, last)
+            else:
+                old_stack, label = None, None
+            scope = _child_scope(self._reuse if self._reuse else target._reuse, target._name,
+                                 target, target._name_scope, self._constraint)
+            if self._overrides:
+                self._override(scope, target._defaults[CUSTOM_GETTER])
+            by_object = True
         else:
-            scope = self._copy(target)
-        state.counts.open(scope._name)
-        token = state.counts.snapshot() if isinstance(target, VariableScope) else None
+            raise ScopeArgumentError.bad_scope_type(target)
+        counts = state.counts
+        counts.open(scope._name)
+        # by object, counts are restored on exit (TF1); by name, the scope's subscopes reset
+        token = counts.snapshot() if by_object else None
         state.current = scope
-        self._entered = (state, old, scope, entry, token)
-        return scope
-
-    def _derive(self, old: VariableScope, name: str, opened: Optional[str]) -> VariableScope:
-        """A scope below ``old`` by string (TF1's ``_pure_variable_scope`` string branch)."""
-        scope = VariableScope(
-            self._reuse or old._reuse, join(old._name, name), old._initializer,
-            old._regularizer, old._caching_device, old._partitioner, old._custom_getter,
-            name if opened is None else opened, old._dtype, old._use_resource, self._constraint)
-        self._override(scope, old._custom_getter)
-        return scope
-
-    def _copy(self, captured: VariableScope) -> VariableScope:
-        """A copy of a captured scope (entry by object: absolute name, captured defaults)."""
-        scope = VariableScope(
-            self._reuse if self._reuse else captured._reuse, captured._name,
-            captured._initializer, captured._regularizer, captured._caching_device,
-            captured._partitioner, captured._custom_getter, captured._name_scope,
-            captured._dtype, captured._use_resource, self._constraint)
-        self._override(scope, captured._custom_getter)
+        self._entered = (state, old, scope, old_stack, label, token)
         return scope
 
     def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
-        if self._initializer is not None:
-            scope._initializer = self._initializer
-        if self._regularizer is not None:
-            scope._regularizer = self._regularizer
-        if self._caching_device is not None:
-            scope._caching_device = self._caching_device
-        if self._partitioner is not None:
-            scope._partitioner = self._partitioner
+        """Explicit arguments override the inherited defaults; a getter chains."""
+        values = list(scope._defaults[:PLAIN])
+        for index, value in ((INITIALIZER, self._initializer), (REGULARIZER, self._regularizer),
+                             (CACHING_DEVICE, self._caching_device),
+                             (PARTITIONER, self._partitioner), (DTYPE, self._dtype),
+                             (USE_RESOURCE, self._use_resource)):
+            if value is not None:
+                values[index] = value
         if self._custom_getter is not None:
-            scope._custom_getter = _wrap_getter(self._custom_getter, old_getter)
-        if self._dtype is not None:
-            scope._dtype = self._dtype
-        if self._use_resource is not None:
-            scope._use_resource = self._use_resource
+            values[CUSTOM_GETTER] = _wrap_getter(self._custom_getter, old_getter)
+        scope._defaults = _defaults(*values)
 
     def __exit__(self, *exc: Any) -> None:
         entered = self._entered
         if entered is None:
             return
-        state, old, scope, entry, token = entered
+        state, old, scope, old_stack, label, token = entered
         if state.current is not scope:
             # TF1 raises before touching any state, so the scope can still be exited properly
             # later (VST testVarScopeNestingError); keep everything, the name scope included.
@@ -484,8 +547,8 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 state.counts.close_subscopes(scope._name)
             state.current = old
         finally:
-            if entry is not None:
-                entry.exit()
+            if old_stack is not None:
+                _exit_name_scope(state, old_stack, label)
 
 
 class variable_creator_scope:  # noqa: N801 - TF1's spelling

@@ -23,6 +23,7 @@ import contextlib
 import re
 import sys
 import threading
+import weakref
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -129,6 +130,7 @@ class _DefaultStack(threading.local):
 
     def __init__(self) -> None:
         self.stores: List["ScopedParameterStore"] = []
+        self.state: Any = None   # cache of _scope.current_state(); None = recompute
 
 
 _default_stack = _DefaultStack()
@@ -166,7 +168,11 @@ class ScopedParameterStore:
         self._collections: Dict[str, List[Any]] = {}
         self._regularized: List[Record] = []
         self._op_names = OpNames()
+        self._retired = False                       # set when reset_default_graph replaces it
         self._local = threading.local()             # per-thread state owned by _scope / undo log
+        # Objects binding these variables (ScopedModules), kept weakly so that re-tying after a
+        # conversion can reach every sharer; the store never looks inside them.
+        self._bound: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self.device = torch.device(device) if device is not None else None
 
     # ------------------------------------------------------------------ default store
@@ -474,6 +480,8 @@ class ScopedParameterStore:
         memo[id(self)] = clone
         clone._lock = threading.RLock()
         clone._local = threading.local()
+        clone._retired = False
+        clone._bound = weakref.WeakSet()   # the copied modules re-join in __setstate__
         clone.device = self.device
         clone._op_names = self._op_names.copy()
         records = {id(r): copy.deepcopy(r, memo) for r in self._records.values()}
@@ -487,13 +495,14 @@ class ScopedParameterStore:
 
     def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"], state["_local"]
+        del state["_lock"], state["_local"], state["_bound"]
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self._local = threading.local()
+        self._bound = weakref.WeakSet()
 
 
 def _remove_identical(items: List[Any], obj: Any) -> None:
@@ -510,6 +519,7 @@ class _AsDefault:
 
     def __enter__(self) -> ScopedParameterStore:
         _default_stack.stores.append(self._store)
+        _default_stack.state = None
         return self._store
 
     def __exit__(self, *exc: Any) -> None:
@@ -517,6 +527,7 @@ class _AsDefault:
         if not stores or stores[-1] is not self._store:
             raise ScopeNestingError.other("Improper nesting of ScopedParameterStore.as_default().")
         stores.pop()
+        _default_stack.state = None
 
 
 _DEFAULT_STORE = ScopedParameterStore()

@@ -27,7 +27,9 @@ from ._errors import InitializerError, InvalidNameError, VariableArgumentError
 from ._getter import STORE_BINDER, StoreBinder, _validate_sync, get_variable as store_get_variable
 from ._getter import new_variable
 from ._names import is_valid_nested_name, is_valid_root_name, join
-from ._scope import VariableScope, current_state
+from ._scope import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER, PLAIN,
+                     REGULARIZER, USE_RESOURCE, VariableScope, current_state)
+from ._store import _default_stack as _tls
 from ._store import ScopedParameterStore
 from ._types import (ShapeLike, DTypeLike, VariableAggregation, VariableSynchronization,
                      as_device, as_dtype, as_shape, dtype_name, is_compatible, shape_str)
@@ -98,18 +100,21 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
         PartitionerError, VariableArgumentError: bad arguments; nothing is created.
         PassError: a new trainable variable in a later ``ScopedModule`` pass.
     """
-    state = current_state()
+    state = _tls.state
+    if state is None or state.store._retired:
+        state = current_state()
     scope = state.current
     binder = state.binder
     if (binder is not None and custom_getter is None and partitioner is None
             and caching_device is None and (initializer is None or callable(initializer))
-            and scope._custom_getter is None and scope._partitioner is None
-            and scope._caching_device is None and name.__class__ is str):
-        full_name = scope._name + "/" + name if scope._name else name
-        found = binder.fast(full_name, shape, scope._dtype if dtype is None else dtype,
-                            scope._reuse)
-        if found is not None:
-            return found
+            and name.__class__ is str):
+        defaults = scope._defaults
+        if defaults[PLAIN]:
+            full_name = scope._name + "/" + name if scope._name else name
+            found = binder.fast(full_name, shape, defaults[DTYPE] if dtype is None else dtype,
+                                scope._reuse)
+            if found is not None:
+                return found
     return scoped_get_variable(
         scope, state.store, name, shape, dtype, initializer, regularizer, None, trainable,
         collections, caching_device, partitioner, validate_shape, use_resource, custom_getter,
@@ -160,12 +165,13 @@ def scoped_get_variable(scope: VariableScope, var_store: ScopedParameterStore, n
     if binder is None:
         state = current_state()
         binder = (state.binder if state.store is var_store else None) or STORE_BINDER
-    regularizer = scope._regularizer if regularizer is None else regularizer
-    caching_device = scope._caching_device if caching_device is None else caching_device
-    partitioner = scope._partitioner if partitioner is None else partitioner
-    custom_getter = scope._custom_getter if custom_getter is None else custom_getter
+    defaults = scope._defaults
+    regularizer = defaults[REGULARIZER] if regularizer is None else regularizer
+    caching_device = defaults[CACHING_DEVICE] if caching_device is None else caching_device
+    partitioner = defaults[PARTITIONER] if partitioner is None else partitioner
+    custom_getter = defaults[CUSTOM_GETTER] if custom_getter is None else custom_getter
     reuse = scope._reuse if reuse is None else reuse
-    use_resource = scope._use_resource if use_resource is None else use_resource
+    use_resource = defaults[USE_RESOURCE] if use_resource is None else use_resource
     full_name = join(scope._name, name)
     if dtype is not None and is_value(initializer):
         wanted = as_dtype(dtype)
@@ -173,14 +179,21 @@ def scoped_get_variable(scope: VariableScope, var_store: ScopedParameterStore, n
         if found is not wanted:
             raise InitializerError.dtype_mismatch(
                 full_name, f"<dtype: '{dtype_name(found)}'>", f"<dtype: '{dtype_name(wanted)}'>")
-    initializer = scope._initializer if initializer is None else initializer
+    initializer = defaults[INITIALIZER] if initializer is None else initializer
     constraint = scope._constraint if constraint is None else constraint
-    dtype = scope._dtype if dtype is None else dtype
-    with var_store.transaction():
-        return store_get_variable(
-            var_store, full_name, shape, dtype, initializer, regularizer, reuse, trainable,
-            collections, caching_device, partitioner, validate_shape, use_resource,
-            custom_getter, constraint, synchronization, aggregation, binder)
+    dtype = defaults[DTYPE] if dtype is None else dtype
+    # TF1 runs the store (custom getters included) under name_scope(None): anything named
+    # through the name scope in there (a ts.Variable a getter makes) is named at the root.
+    state = current_state()
+    name_stack, state.name_stack = state.name_stack, ""
+    try:
+        with var_store.transaction():
+            return store_get_variable(
+                var_store, full_name, shape, dtype, initializer, regularizer, reuse, trainable,
+                collections, caching_device, partitioner, validate_shape, use_resource,
+                custom_getter, constraint, synchronization, aggregation, binder)
+    finally:
+        state.name_stack = name_stack
 
 
 def Variable(initial_value: Any = None, trainable: Optional[bool] = None,  # noqa: N802

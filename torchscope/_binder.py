@@ -1,0 +1,172 @@
+"""The pass binder: how ``get_variable`` resolves names inside a ``ScopedModule`` pass.
+
+A pass is one TF1 graph construction: TF1's rules hold within it (creating a name twice without
+reuse raises), with fresh name counters, so names are the same on every call. Across passes the
+module's own variables are reused: a variable the module created in its first pass is
+"re-created" by the same code in a later pass, which returns the existing one. A name resolves to
+the module's *current* binding of the variable — what ``_parameters``/``_buffers`` hold now, which
+``torch.func.functional_call``, ``stack_module_state`` ensembles, DataParallel replicas and FSDP
+may have swapped — not to the store's object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
+
+import torch
+
+from ._errors import PassError
+from ._getter import StoreBinder
+from ._names import escape_key
+from ._store import Record, ScopedParameterStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._module import ScopedModule
+    from ._scope import ScopeState
+
+__all__ = ["PassBinder", "register", "binding"]
+
+
+def register(module: "ScopedModule", record: Record) -> None:
+    """Puts ``record``'s parameter on ``module`` under its escaped TF name.
+
+    Differentiable trainable variables are parameters; the rest (moving statistics, counters) are
+    buffers, so optimizers never see them and ``.to()``/``state_dict``/DDP treat them as state.
+    The dicts are written directly: TF names may shadow module attributes (``build``) and
+    contain ``/``, which ``register_parameter`` would refuse or mangle.
+    """
+    key = escape_key(record.display)
+    param = record.param
+    is_param = param.requires_grad
+    (module._parameters if is_param else module._buffers)[key] = param
+    module._ts_slots[record.display] = (is_param, key)
+
+
+def unregister(module: "ScopedModule", record: Record) -> None:
+    slot = module._ts_slots.pop(record.display, None)
+    if slot is not None:
+        (module._parameters if slot[0] else module._buffers).pop(slot[1], None)
+
+
+def binding(module: "ScopedModule", slot: tuple) -> Any:
+    """The module's current tensor for a slot (a DataParallel replica keeps it in __dict__)."""
+    found = (module._parameters if slot[0] else module._buffers).get(slot[1])
+    if found is None:
+        found = module.__dict__.get(slot[1])
+    return found
+
+
+class PassBinder(StoreBinder):
+    """Resolves ``get_variable``/``Variable`` for one pass of one module."""
+
+    __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
+                 "_candidate", "_registry", "_owned", "_slots", "_params", "_buffers")
+
+    def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool) -> None:
+        self.module = module
+        self.store = store
+        self.state: Optional["ScopeState"] = None
+        self.build = build
+        self.seen: Set[str] = set()             # names "created" (or re-created) in this pass
+        self.created_records: List[Record] = []  # new in this pass: rolled back if it fails
+        self.cached: Dict[tuple, Any] = {}      # caching_device copies, once per pass
+        self._candidate: Optional[str] = None
+        # looked up once per pass for the fast path (these dict objects never change identity)
+        self._registry = store._registry
+        self._owned = module._ts_owned
+        self._slots = module._ts_slots
+        self._params = module._parameters
+        self._buffers = module._buffers
+
+    # -- the fast path: an existing variable, no getter/partitioner/caching involved
+    def fast(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:
+        """The module's binding of an existing variable, or None to take the full path (which
+        also raises the right error when something does not match)."""
+        record = self._registry.get(full_name)
+        if record is None or record.partitions is not None:
+            return None
+        if reuse is False and (full_name in self.seen or full_name not in self._owned):
+            return None
+        if shape is not None:
+            cls = shape.__class__
+            if cls is list:
+                shape = tuple(shape)
+            elif cls is not tuple:
+                return None
+            if shape != record.shape:
+                return None
+        if dtype is not record.dtype:
+            return None
+        slot = self._slots.get(record.display)
+        if slot is None:
+            return None
+        self.seen.add(full_name)
+        found = (self._params if slot[0] else self._buffers).get(slot[1])
+        return found if found is not None else binding(self.module, slot)
+
+    # -- StoreBinder protocol
+    def visible(self, record: Record) -> bool:
+        name = record.name
+        return name in self.seen or name not in self.module._ts_owned
+
+    def bind(self, record: Record) -> Any:
+        self.seen.add(record.name if record.name is not None else record.display)
+        module = self.module
+        slot = module._ts_slots.get(record.display)
+        if slot is None:
+            register(module, record)
+            slot = module._ts_slots[record.display]
+        return binding(module, slot)
+
+    def check_create(self, name: str, trainable: bool) -> None:
+        if trainable and not self.build:
+            raise PassError.new_trainable(name, self.module._ts_describe())
+
+    def created(self, record: Record) -> None:
+        module = self.module
+        self.created_records.append(record)
+        if record.name is not None:
+            module._ts_owned.add(record.name)
+        elif self._candidate is not None:
+            module._ts_variables[self._candidate] = record.display
+        register(module, record)
+
+    def display(self, store: ScopedParameterStore, name: str) -> str:
+        # TF names the variable in the pass's fresh registry; the store keeps display names
+        # unique across modules and passes.
+        candidate = self.state.op_names.unique("", name)  # type: ignore[union-attr]
+        return store.unique_display(candidate)
+
+    def lookup_variable(self, display: str) -> Any:
+        self._candidate = display
+        known = self.module._ts_variables.get(display)
+        record = self.store._records.get(known) if known is not None else None
+        return self.bind(record) if record is not None else None
+
+    def variable_display(self, store: ScopedParameterStore, candidate: str) -> str:
+        return store.unique_display(candidate)
+
+    def cache(self, value: Any, record: Optional[Record], device: torch.device) -> Any:
+        key = (record.display if record is not None else id(value), device)
+        copy = self.cached.get(key)
+        if copy is None:
+            copy = self.cached[key] = value.to(device)
+        return copy
+
+    def resolve(self, record: Record) -> Any:
+        """A collection item: the module's binding if it has one, else the store's object."""
+        slot = self.module._ts_slots.get(record.display)
+        return binding(self.module, slot) if slot is not None else record.param
+
+    def rollback(self) -> None:
+        """Removes every variable this (failed) pass created, from the store and the module."""
+        module = self.module
+        for record in reversed(self.created_records):
+            unregister(module, record)
+            if record.name is not None:
+                module._ts_owned.discard(record.name)
+            for candidate, display in list(module._ts_variables.items()):
+                if display == record.display:
+                    del module._ts_variables[candidate]
+            self.store.remove(record)
+        self.created_records.clear()

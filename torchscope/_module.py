@@ -1,0 +1,258 @@
+"""``ScopedModule``: TF1-style forward passes as a first-class ``nn.Module``.
+
+Write ``forward`` as TF1 code — ``variable_scope``, ``get_variable``, ``reuse=True`` — and the
+module behaves like any PyTorch module: parameters, ``state_dict``, ``.to()``, optimizers,
+``torch.compile``, ``functional_call``, DDP and FSDP. The problem it solves: TF1 code builds its
+variables while it runs, whereas PyTorch modules own their parameters up front.
+
+How it works:
+
+1. One ``forward`` call is one *pass* — one TF1 graph construction. TF1's rules hold within it;
+   ``default_name`` and ``ts.Variable`` counters start afresh each pass, so names are stable.
+2. The first pass (the first call, or ``module.build(*example_inputs)``) creates the variables in
+   the module's store and registers them on the module under their TF names (``state_dict`` keys
+   are TF names; a ``.`` is escaped as ``%2E``). Build before creating the optimizer, before
+   ``torch.compile`` and before DDP/FSDP wrapping, as with PyTorch's lazy modules.
+3. Later passes reuse the variables by name, resolving each to the module's *current* binding,
+   so anything in PyTorch that swaps parameters keeps working. A new trainable variable in a later
+   pass is an error (an optimizer built after the first call would never see it).
+4. Modules built on one store share its variables: they register the same ``Parameter`` objects,
+   and a parent yields each once from ``parameters()``. Ties survive ``.to()``/``.half()`` in
+   every ``torch.__future__`` mode, ``to_empty()`` and ``load_state_dict(assign=True)``: after each,
+   every sharer and the store hold one object again.
+
+Example:
+    >>> import torch, torchscope as ts
+    >>> class Siamese(ts.ScopedModule):
+    ...     def tower(self, x, reuse):
+    ...         with ts.variable_scope("tower", reuse=reuse):
+    ...             w = ts.get_variable("w", [4, 2])
+    ...             b = ts.get_variable("b", [2], initializer=ts.zeros_initializer())
+    ...             return torch.tanh(x @ w + b)
+    ...     def forward(self, a, b):
+    ...         return self.tower(a, reuse=False), self.tower(b, reuse=True)
+    >>> net = Siamese().build(torch.randn(3, 4), torch.randn(3, 4))
+    >>> [name for name, _ in net.named_parameters()]
+    ['tower/w', 'tower/b']
+    >>> ya, yb = net(torch.randn(3, 4), torch.randn(3, 4))       # second pass: reused
+    >>> net.store["tower/w"] is net.get_parameter("tower/w")
+    True
+
+Caveats: build eagerly (``torch.compile`` of an unbuilt module would try to create parameters
+inside the compiled region); a forward whose first pass skips a branch creates that branch's
+trainable variables never — build with inputs that take every branch.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any, Callable, Dict, Optional, Set, Tuple
+
+import torch
+from torch import nn
+
+from ._binder import PassBinder, binding, register
+from ._names import OpNames
+from ._scope import ScopeState, variable_scope
+from ._store import ScopedParameterStore, _default_stack
+
+__all__ = ["ScopedModule"]
+
+
+def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: dict) -> Any:
+    """Runs ``forward`` as one pass of ``module`` (a nested call of the same module — a
+    subclass's ``super().forward`` — joins the running pass)."""
+    tls = _default_stack
+    current = tls.state
+    if current is not None and current.binder is not None and current.binder.module is module:
+        return forward(module, *args, **kwargs)
+    store = module._ts_store
+    local = store._local
+    outer = getattr(local, "scope", None)
+    binder = PassBinder(module, store, not module._ts_built)
+    binder.state = state = ScopeState(store, OpNames(), binder)
+    stores = tls.stores
+    stores.append(store)
+    local.scope = tls.state = state
+    try:
+        if module._ts_name:
+            with variable_scope(module._ts_name):
+                result = forward(module, *args, **kwargs)
+        else:
+            result = forward(module, *args, **kwargs)
+    except BaseException:
+        if binder.build:
+            binder.rollback()
+        raise
+    finally:
+        local.scope = outer
+        tls.state = current
+        stores.pop()
+    if binder.build:
+        module._ts_built = True
+    return result
+
+
+def _as_pass(forward: Callable) -> Callable:
+    """Wraps a subclass's ``forward`` so that each call is one pass."""
+    if getattr(forward, "_ts_pass", False):
+        return forward
+
+    @functools.wraps(forward)
+    def pass_forward(self: "ScopedModule", *args: Any, **kwargs: Any) -> Any:
+        return _run_pass(self, forward, args, kwargs)
+
+    pass_forward._ts_pass = True  # type: ignore[attr-defined]
+    return pass_forward
+
+
+class ScopedModule(nn.Module):
+    """An ``nn.Module`` whose ``forward`` is written in TF1 style (see the module docstring).
+
+    Example:
+        >>> import torch, torchscope as ts
+        >>> def dense(x, units):
+        ...     w = ts.get_variable("kernel", [x.shape[-1], units])
+        ...     return x @ w
+        >>> net = ts.ScopedModule.wrap(lambda x: dense(x, 3), name="dense")
+        >>> net(torch.ones(2, 5)).shape, list(net.state_dict())
+        (torch.Size([2, 3]), ['dense/kernel'])
+
+    Args:
+        name: a variable scope entered around every pass (None: the store's root).
+        store: the ``ScopedParameterStore`` to create variables in; pass one store to several
+            modules to share variables between them (default: a store of the module's own).
+    """
+
+    _ts_store: ScopedParameterStore
+    _ts_name: Optional[str]
+    _ts_built: bool
+    _ts_owned: Set[str]
+    _ts_slots: Dict[str, Tuple[bool, str]]
+    _ts_variables: Dict[str, str]
+
+    def __init__(self, name: Optional[str] = None, *,
+                 store: Optional[ScopedParameterStore] = None) -> None:
+        super().__init__()
+        self._ts_name = name
+        self._ts_store = store if store is not None else ScopedParameterStore()
+        self._ts_built = False
+        self._ts_owned = set()          # get_variable names this module created
+        self._ts_slots = {}             # display name -> (is_parameter, key) on this module
+        self._ts_variables = {}         # ts.Variable pass name -> display name
+        self._ts_store._bound.add(self)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            cls.forward = _as_pass(cls.__dict__["forward"])  # type: ignore[method-assign]
+
+    @property
+    def store(self) -> ScopedParameterStore:
+        """The store this module's variables live in."""
+        return self._ts_store
+
+    @property
+    def built(self) -> bool:
+        """Whether the first pass has run."""
+        return self._ts_built
+
+    def build(self, *example_inputs: Any, **example_kwargs: Any) -> "ScopedModule":
+        """Runs the first pass (under ``torch.no_grad()``) so every variable exists and is
+        registered; returns the module. A module already built is returned unchanged.
+
+        The pass runs ``forward`` once, so side effects of ``forward`` (e.g. moving statistics
+        updated in training mode) happen once; call ``module.eval()`` first to avoid them.
+        """
+        if not self._ts_built:
+            with torch.no_grad():
+                self(*example_inputs, **example_kwargs)
+        return self
+
+    @classmethod
+    def wrap(cls, fn: Callable, name: Optional[str] = None, *,
+             store: Optional[ScopedParameterStore] = None) -> "ScopedModule":
+        """A ``ScopedModule`` whose ``forward`` calls ``fn`` (a TF1-style function).
+
+        Example:
+            >>> import torch, torchscope as ts
+            >>> net = ts.ScopedModule.wrap(lambda x: x * ts.get_variable("scale", [1]))
+            >>> net(torch.ones(2)).shape
+            torch.Size([2])
+        """
+        return _Wrapped(fn, name, store=store)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward: subclass ts.ScopedModule and define forward, "
+            "or use ts.ScopedModule.wrap(fn).")
+
+    def _ts_describe(self) -> str:
+        return f"{type(self).__name__}(name={self._ts_name!r})"
+
+    def extra_repr(self) -> str:
+        return f"name={self._ts_name!r}, variables={len(self._ts_slots)}"
+
+    # ------------------------------------------------------------------ keeping ties
+    def _ts_snapshot(self) -> Dict[str, Any]:
+        return {display: binding(self, slot) for display, slot in self._ts_slots.items()}
+
+    def _ts_retie(self, before: Dict[str, Any]) -> None:
+        """After PyTorch replaced some of this module's tensors with new objects (overwrite-mode
+        ``.to()``, a buffer conversion, ``to_empty``, ``load_state_dict(assign=True)``), make each
+        new object the canonical one: in the store and in every module sharing it."""
+        records = self._ts_store._records
+        for display, old in before.items():
+            slot = self._ts_slots[display]
+            new = binding(self, slot)
+            if new is old or new is None:
+                continue
+            record = records.get(display)
+            if record is None:
+                continue
+            if not isinstance(new, nn.Parameter):
+                new = nn.Parameter(new, requires_grad=bool(slot[0]))
+                (self._parameters if slot[0] else self._buffers)[slot[1]] = new
+            self._ts_store.replace(record, new)
+            for other in list(self._ts_store._bound):
+                if other is not self:
+                    other_slot = other._ts_slots.get(display)
+                    if other_slot is not None:
+                        (other._parameters if other_slot[0] else other._buffers)[other_slot[1]] = new
+
+    def _apply(self, fn: Callable, recurse: bool = True) -> "ScopedModule":
+        before = self._ts_snapshot()
+        result = super()._apply(fn, recurse)
+        self._ts_retie(before)
+        return result
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any,
+                              strict: bool, missing_keys: Any, unexpected_keys: Any,
+                              error_msgs: Any) -> None:
+        before = self._ts_snapshot()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+        self._ts_retie(before)
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        super().__setstate__(state)
+        store = self.__dict__.get("_ts_store")
+        if store is not None:
+            store._bound.add(self)
+
+
+class _Wrapped(ScopedModule):
+    """``ScopedModule.wrap(fn)``: the pass calls ``fn``."""
+
+    def __init__(self, fn: Callable, name: Optional[str] = None, *,
+                 store: Optional[ScopedParameterStore] = None) -> None:
+        super().__init__(name, store=store)
+        self._ts_fn = fn
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ts_fn(*args, **kwargs)
+
+    def _ts_describe(self) -> str:
+        fn = getattr(self._ts_fn, "__qualname__", repr(self._ts_fn))
+        return f"ScopedModule.wrap({fn}, name={self._ts_name!r})"
