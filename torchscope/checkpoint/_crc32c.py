@@ -11,7 +11,7 @@ A byte-at-a-time loop in Python manages about 7 MB/s, far too slow for a 400 MB 
 ``zlib.crc32`` is a different polynomial. So, in order of preference:
 
 1. ``google_crc32c`` (its C build) or ``crc32c``, when importable: hardware CRC, GB/s.
-2. A numpy *lane-parallel* CRC for buffers of 32 KiB and more (~500 MB/s here). The buffer is
+2. A numpy *lane-parallel* CRC for buffers of 8 KiB and more (~450 MB/s here). The buffer is
    viewed as a ``(rows, L)`` matrix of little-endian 32-bit words; lane ``i`` runs the CRC register
    recurrence down column ``i``, one word per step, for all ``L`` lanes at once. Each step uses a
    table of the linear map "absorb one word, then ``L - 1`` zero words", so a lane's register
@@ -204,9 +204,15 @@ def _raw_numpy(reg: int, data: memoryview) -> int:
 
 
 def _as_bytes_view(data: Buffer) -> memoryview:
-    view = memoryview(data)
+    """A flat byte view of any buffer (copied only when it is not contiguous)."""
+    if isinstance(data, np.ndarray):
+        view = np.ascontiguousarray(data).reshape(-1).view(np.uint8).data
+    else:
+        view = memoryview(data)
     if view.ndim != 1 or view.itemsize != 1 or not view.c_contiguous:
-        view = view.cast("B") if view.c_contiguous else memoryview(bytes(view))
+        # cast() refuses empty and non-contiguous views; tobytes() copies in C order.
+        contiguous = view.c_contiguous and view.nbytes
+        view = view.cast("B") if contiguous else memoryview(view.tobytes())
     return view
 
 

@@ -20,7 +20,7 @@ from typing import Dict, NamedTuple, Optional
 import numpy as np
 
 __all__ = ["DType", "DTYPES", "STRING", "BFLOAT16", "UNSUPPORTED", "bfloat16_dtype",
-           "numpy_dtype"]
+           "numpy_dtype", "dtype_name"]
 
 
 class DType(NamedTuple):
@@ -88,3 +88,14 @@ def numpy_dtype(code: int) -> np.dtype:
     storage = DTYPES[code].storage
     assert storage is not None
     return storage.newbyteorder("=")
+
+
+def dtype_name(code: int) -> str:
+    """TensorFlow's name for a dtype code, for messages and dtype-name maps.
+
+    >>> dtype_name(14), dtype_name(21), dtype_name(99)
+    ('bfloat16', 'variant', 'unknown dtype code 99')
+    """
+    if code in DTYPES:
+        return DTYPES[code].name
+    return UNSUPPORTED.get(code, f"unknown dtype code {code}")

@@ -8,12 +8,15 @@ Proto3 leaves fields that hold their default out of the wire, so every field sta
 default (``shard_id=0``, ``offset=0``, little-endian, ...). Unknown fields are skipped by wire
 type, so files from newer TensorFlow versions keep reading. Messages::
 
-    BundleHeaderProto { int32 num_shards = 1; Endianness endianness = 2; VersionDef version = 3; }
-    VersionDef        { int32 producer = 1; int32 min_consumer = 2; repeated int32 bad_consumers = 3; }
+    BundleHeaderProto { int32 num_shards = 1; Endianness endianness = 2;
+                        VersionDef version = 3; }
+    VersionDef        { int32 producer = 1; int32 min_consumer = 2;
+                        repeated int32 bad_consumers = 3; }
     BundleEntryProto  { DataType dtype = 1; TensorShapeProto shape = 2; int32 shard_id = 3;
                         int64 offset = 4; int64 size = 5; fixed32 crc32c = 6;
                         repeated TensorSliceProto slices = 7; }
-    TensorShapeProto  { repeated Dim dim = 2 { int64 size = 1; string name = 2; } bool unknown_rank = 3; }
+    TensorShapeProto  { repeated Dim dim = 2 { int64 size = 1; string name = 2; }
+                        bool unknown_rank = 3; }
     TensorSliceProto  { repeated Extent extent = 1 { int64 start = 1; int64 length = 2; } }
 """
 
@@ -82,13 +85,53 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _fields(buf: Bytes, path: str, what: str) -> Iterator[Tuple[int, int, Union[int, Bytes]]]:
+class _Field(NamedTuple):
+    """One decoded field; its accessors check the wire type the schema expects."""
+
+    number: int
+    wire: int
+    value: Union[int, Bytes]
+    path: str
+    what: str
+
+    def _check(self, wanted: int) -> None:
+        if self.wire != wanted:
+            found = _WIRE_NAMES.get(self.wire, self.wire)
+            raise CheckpointFormatError.make(
+                self.path, f"field {self.number} of {self.what} is {found}, expected "
+                           f"{_WIRE_NAMES[wanted]}")
+
+    def int64(self, wire: int = _VARINT) -> int:
+        """The value of a varint (or fixed32/64) field, as a signed int64."""
+        self._check(wire)
+        assert isinstance(self.value, int)
+        return _signed(self.value)
+
+    def message(self) -> Bytes:
+        """The bytes of a length-delimited field (a sub-message)."""
+        self._check(_BYTES)
+        assert not isinstance(self.value, int)
+        return self.value
+
+    def int64s(self) -> List[int]:
+        """A repeated integer field: one varint, or (proto3's default) a packed run of them."""
+        if self.wire == _VARINT:
+            return [self.int64()]
+        packed = self.message()
+        out, pos = [], 0
+        while pos < len(packed):
+            item, pos = read_varint(packed, pos, len(packed), self.path, self.what)
+            out.append(_signed(item))
+        return out
+
+
+def _fields(buf: Bytes, path: str, what: str) -> Iterator[_Field]:
     pos, end = 0, len(buf)
     while pos < end:
         key, pos = read_varint(buf, pos, end, path, what)
         number, wire = key >> 3, key & 7
+        value: Union[int, Bytes]
         if wire == _VARINT:
-            value: Union[int, Bytes]
             value, pos = read_varint(buf, pos, end, path, what)
         elif wire in (_FIXED64, _FIXED32):
             width = 8 if wire == _FIXED64 else 4
@@ -105,28 +148,9 @@ def _fields(buf: Bytes, path: str, what: str) -> Iterator[Tuple[int, int, Union[
             value = buf[pos:pos + length]
             pos += length
         else:
-            raise CheckpointFormatError.make(path, f"unsupported protobuf wire type {wire} in {what}")
-        yield number, wire, value
-
-
-def _expect(wire: int, wanted: int, number: int, path: str, what: str) -> None:
-    if wire != wanted:
-        raise CheckpointFormatError.make(
-            path, f"field {number} of {what} is {_WIRE_NAMES.get(wire, wire)}, expected "
-                  f"{_WIRE_NAMES[wanted]}")
-
-
-def _varints(wire: int, value: Union[int, Bytes], path: str, what: str) -> List[int]:
-    """A repeated integer field: one varint, or (proto3's default) a packed run of them."""
-    if wire == _VARINT:
-        return [int(value)]  # type: ignore[arg-type]
-    _expect(wire, _BYTES, 3, path, what)
-    packed = value
-    out, pos = [], 0
-    while pos < len(packed):  # type: ignore[arg-type]
-        item, pos = read_varint(packed, pos, len(packed), path, what)  # type: ignore[arg-type]
-        out.append(item)
-    return out
+            raise CheckpointFormatError.make(
+                path, f"unsupported protobuf wire type {wire} in {what}")
+        yield _Field(number, wire, value, path, what)
 
 
 def parse_header(buf: Bytes, path: str) -> BundleHeader:
@@ -137,60 +161,50 @@ def parse_header(buf: Bytes, path: str) -> BundleHeader:
     """
     what = "the bundle header"
     num_shards, big_endian = 0, False
-    producer, min_consumer, bad = 0, 0, []  # type: ignore[var-annotated]
-    for number, wire, value in _fields(buf, path, what):
-        if number in (1, 2):
-            _expect(wire, _VARINT, number, path, what)
-            if number == 1:
-                num_shards = _signed(value)  # type: ignore[arg-type]
-            else:
-                big_endian = value == 1
-        elif number == 3:
-            _expect(wire, _BYTES, number, path, what)
-            for vnum, vwire, vval in _fields(value, path, "the header's VersionDef"):  # type: ignore[arg-type]
-                if vnum == 1:
-                    _expect(vwire, _VARINT, vnum, path, what)
-                    producer = _signed(vval)  # type: ignore[arg-type]
-                elif vnum == 2:
-                    _expect(vwire, _VARINT, vnum, path, what)
-                    min_consumer = _signed(vval)  # type: ignore[arg-type]
-                elif vnum == 3:
-                    bad.extend(_signed(v) for v in _varints(vwire, vval, path, what))
+    producer, min_consumer = 0, 0
+    bad: List[int] = []
+    for field in _fields(buf, path, what):
+        if field.number == 1:
+            num_shards = field.int64()
+        elif field.number == 2:
+            big_endian = field.int64() == 1
+        elif field.number == 3:
+            for version in _fields(field.message(), path, "the header's VersionDef"):
+                if version.number == 1:
+                    producer = version.int64()
+                elif version.number == 2:
+                    min_consumer = version.int64()
+                elif version.number == 3:
+                    bad.extend(version.int64s())
     return BundleHeader(num_shards, big_endian, producer, min_consumer, tuple(bad))
 
 
 def _parse_shape(buf: Bytes, path: str, what: str) -> Tuple[Tuple[int, ...], bool]:
     dims: List[int] = []
     unknown_rank = False
-    for number, wire, value in _fields(buf, path, what):
-        if number == 2:
-            _expect(wire, _BYTES, number, path, what)
+    for field in _fields(buf, path, what):
+        if field.number == 2:
             size = 0
-            for dnum, dwire, dval in _fields(value, path, what):  # type: ignore[arg-type]
-                if dnum == 1:
-                    _expect(dwire, _VARINT, dnum, path, what)
-                    size = _signed(dval)  # type: ignore[arg-type]
+            for dim in _fields(field.message(), path, what):
+                if dim.number == 1:
+                    size = dim.int64()
             dims.append(size)
-        elif number == 3:
-            _expect(wire, _VARINT, number, path, what)
-            unknown_rank = bool(value)
+        elif field.number == 3:
+            unknown_rank = bool(field.int64())
     return tuple(dims), unknown_rank
 
 
 def _parse_slice(buf: Bytes, path: str, what: str) -> Tuple[Tuple[int, int], ...]:
     extents = []
-    for number, wire, value in _fields(buf, path, what):
-        if number != 1:
+    for field in _fields(buf, path, what):
+        if field.number != 1:
             continue
-        _expect(wire, _BYTES, number, path, what)
         start, length = 0, -1  # no length: the whole dimension
-        for enum, ewire, evalue in _fields(value, path, what):  # type: ignore[arg-type]
-            if enum in (1, 2):
-                _expect(ewire, _VARINT, enum, path, what)
-                if enum == 1:
-                    start = _signed(evalue)  # type: ignore[arg-type]
-                else:
-                    length = _signed(evalue)  # type: ignore[arg-type]
+        for extent in _fields(field.message(), path, what):
+            if extent.number == 1:
+                start = extent.int64()
+            elif extent.number == 2:
+                length = extent.int64()
         extents.append((start, length))
     return tuple(extents)
 
@@ -207,24 +221,19 @@ def parse_entry(buf: Bytes, path: str, name: str) -> BundleEntry:
     shape: Tuple[int, ...] = ()
     unknown_rank = False
     slices = []
-    for number, wire, value in _fields(buf, path, what):
-        if number in (1, 3, 4, 5):
-            _expect(wire, _VARINT, number, path, what)
-            if number == 1:
-                dtype = int(value)  # type: ignore[arg-type]
-            elif number == 3:
-                shard_id = _signed(value)  # type: ignore[arg-type]
-            elif number == 4:
-                offset = _signed(value)  # type: ignore[arg-type]
-            else:
-                size = _signed(value)  # type: ignore[arg-type]
-        elif number == 2:
-            _expect(wire, _BYTES, number, path, what)
-            shape, unknown_rank = _parse_shape(value, path, what)
-        elif number == 6:
-            _expect(wire, _FIXED32, number, path, what)
-            crc = int(value)  # type: ignore[arg-type]
-        elif number == 7:
-            _expect(wire, _BYTES, number, path, what)
-            slices.append(_parse_slice(value, path, what))
+    for field in _fields(buf, path, what):
+        if field.number == 1:
+            dtype = field.int64()
+        elif field.number == 2:
+            shape, unknown_rank = _parse_shape(field.message(), path, what)
+        elif field.number == 3:
+            shard_id = field.int64()
+        elif field.number == 4:
+            offset = field.int64()
+        elif field.number == 5:
+            size = field.int64()
+        elif field.number == 6:
+            crc = field.int64(_FIXED32)
+        elif field.number == 7:
+            slices.append(_parse_slice(field.message(), path, what))
     return BundleEntry(dtype, shape, unknown_rank, shard_id, offset, size, crc, tuple(slices))

@@ -17,17 +17,17 @@ independent of the files. bfloat16: see :mod:`torchscope.checkpoint._dtypes`.
 from __future__ import annotations
 
 import difflib
-import os
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .._errors import (CheckpointChecksumError, CheckpointFormatError, CheckpointNotFoundError,
-                       TensorNotFoundError, UnsupportedCheckpointError)
-from . import _crc32c, _dtypes, _tensors
-from ._dtypes import DTYPES, STRING, DType
-from ._paths import PathLike, data_filename, resolve_prefix
+from .._errors import (CheckpointFormatError, TensorNotFoundError,
+                       UnsupportedCheckpointError)
+from . import _dtypes, _partitions, _tensors
+from ._dtypes import DTYPES, STRING, DType, dtype_name
+from ._paths import PathLike, resolve_prefix
 from ._proto import BundleEntry, parse_entry, parse_header
+from ._shards import DataShards
 from ._slices import encode_slice_key, is_slice_key
 from ._table import read_table
 
@@ -78,7 +78,6 @@ class CheckpointReader:
         self._prefix = resolve_prefix(path)
         self._index_path = self._prefix + ".index"
         self._verify = verify
-        self._shard_sizes: Dict[int, int] = {}
         pairs = read_table(self._index_path)
         if not pairs or pairs[0][0] != b"":
             raise CheckpointFormatError.make(
@@ -86,7 +85,7 @@ class CheckpointReader:
                                   "not a TensorFlow V2 checkpoint index")
         header = parse_header(pairs[0][1], self._index_path)
         self._check_header(header.num_shards, header.min_consumer, header.bad_consumers)
-        self._num_shards = header.num_shards
+        self._shards = DataShards(self._prefix, header.num_shards, self._index_path)
         self._big_endian = header.big_endian
         self._entries: Dict[str, BundleEntry] = {}
         self._slice_entries: Dict[bytes, BundleEntry] = {}
@@ -186,7 +185,7 @@ class CheckpointReader:
         ...     .get_variable_to_dtype_name_map()["dtypes/bfloat16"]
         'bfloat16'
         """
-        return {name: self._dtype_name(entry.dtype) for name, entry in self._entries.items()}
+        return {name: dtype_name(entry.dtype) for name, entry in self._entries.items()}
 
     # ---------------------------------------------------------------------------------------
     # Conveniences
@@ -241,15 +240,10 @@ class CheckpointReader:
                 self._index_path, f"tensor {name!r} has an undefined shape {list(entry.shape)}"
                                   f"{' (unknown rank)' if entry.unknown_rank else ''}")
 
-    def _dtype_name(self, code: int) -> str:
-        if code in DTYPES:
-            return DTYPES[code].name
-        return _dtypes.UNSUPPORTED.get(code, f"unknown dtype code {code}")
-
     def _dtype(self, code: int, label: str) -> DType:
         if code in DTYPES:
             return DTYPES[code]
-        what = (f"dtype {_dtypes.UNSUPPORTED[code]!r}, which has no numpy equivalent"
+        what = (f"dtype {dtype_name(code)!r}, which has no numpy equivalent"
                 if code in _dtypes.UNSUPPORTED else
                 f"unknown dtype code {code} (from a newer TensorFlow, or corrupt)")
         raise UnsupportedCheckpointError.make(
@@ -272,9 +266,12 @@ class CheckpointReader:
 
     def _read(self, name: str, entry: BundleEntry) -> np.ndarray:
         """The storage array of a tensor (bfloat16 as uint16 bits), whole or reassembled."""
-        if entry.slices:
-            return self._assemble(name, entry)
-        return self._read_entry(entry, repr(name))
+        if not entry.slices:
+            return self._read_entry(entry, repr(name))
+        dtype = self._dtype(entry.dtype, repr(name))
+        pieces = _partitions.plan(name, entry, self._slice_entries, self._index_path)
+        return _partitions.assemble(name, entry.shape, dtype, pieces, self._read_entry,
+                                    self._index_path)
 
     def _read_entry(self, entry: BundleEntry, label: str) -> np.ndarray:
         dtype = self._dtype(entry.dtype, label)
@@ -284,113 +281,18 @@ class CheckpointReader:
                 raise CheckpointFormatError.make(
                     self._index_path, f"string tensor {label} has {count} elements but only "
                                       f"{entry.size} bytes")
-            raw = self._read_bytes(entry, label, check_crc=False)
+            raw = self._shards.read(entry, label, check_crc=False)
             strings = _tensors.decode_strings(raw, count, self._big_endian, entry.crc32c,
-                                              self._verify, self._data_path(entry), label)
+                                              self._verify, self._shards.path(entry.shard_id),
+                                              label)
             return _tensors.string_array(strings, entry.shape)
         expected = count * dtype.storage.itemsize
         if entry.size != expected:
             raise CheckpointFormatError.make(
                 self._index_path, f"tensor {label} is {dtype.name}{list(entry.shape)}, which "
                                   f"takes {expected} bytes, but its entry says {entry.size}")
-        raw = self._read_bytes(entry, label, check_crc=self._verify)
+        raw = self._shards.read(entry, label, check_crc=self._verify)
         return _tensors.decode_numeric(raw, dtype, entry.shape, self._big_endian)
-
-    def _data_path(self, entry: BundleEntry) -> str:
-        return data_filename(self._prefix, entry.shard_id, self._num_shards)
-
-    def _shard_size(self, shard_id: int, path: str) -> int:
-        if shard_id not in self._shard_sizes:
-            try:
-                self._shard_sizes[shard_id] = os.stat(path).st_size
-            except FileNotFoundError:
-                raise CheckpointNotFoundError.make(
-                    path, f"data shard {shard_id} of {self._num_shards} is missing",
-                    fix="copy every .data-*-of-* file of the checkpoint next to its .index."
-                ) from None
-        return self._shard_sizes[shard_id]
-
-    def _read_bytes(self, entry: BundleEntry, label: str, check_crc: bool) -> np.ndarray:
-        """Exactly the tensor's bytes, into a fresh buffer, after checking every bound."""
-        if not 0 <= entry.shard_id < self._num_shards:
-            raise CheckpointFormatError.make(
-                self._index_path, f"tensor {label} is in shard {entry.shard_id}, but the "
-                                  f"checkpoint has {self._num_shards} shards")
-        path = self._data_path(entry)
-        file_size = self._shard_size(entry.shard_id, path)
-        if entry.offset < 0 or entry.size < 0 or entry.offset + entry.size > file_size:
-            raise CheckpointFormatError.make(
-                path, f"tensor {label} claims bytes [{entry.offset}, {entry.offset + entry.size}) "
-                      f"but the data file has {file_size} bytes; it is truncated or corrupt")
-        buffer = np.empty(entry.size, dtype=np.uint8)
-        try:
-            with open(path, "rb") as f:
-                f.seek(entry.offset)
-                got = f.readinto(memoryview(buffer))
-        except OSError as e:
-            raise CheckpointNotFoundError.make(path, f"cannot read: {e.strerror}") from None
-        if got != entry.size:
-            raise CheckpointFormatError.make(
-                path, f"tensor {label}: read {got} of {entry.size} bytes at offset "
-                      f"{entry.offset}; the data file is truncated")
-        if check_crc:
-            actual = _crc32c.crc32c(buffer)
-            if actual != _crc32c.unmask(entry.crc32c):
-                raise CheckpointChecksumError.make(
-                    path, f"checksum mismatch for tensor {label} at offset {entry.offset} "
-                          f"(stored {_crc32c.unmask(entry.crc32c):#010x}, computed "
-                          f"{actual:#010x}); the data file is corrupt")
-        return buffer
-
-    def _assemble(self, name: str, entry: BundleEntry) -> np.ndarray:
-        """Puts a partitioned variable together from its slice entries."""
-        dtype = self._dtype(entry.dtype, repr(name))
-        shape = entry.shape
-        pieces = []
-        for extents in entry.slices:
-            region = self._slice_region(name, shape, extents)
-            key = encode_slice_key(name, extents)
-            part = self._slice_entries.get(key)
-            label = f"{name!r} slice {[(r.start, r.stop) for r in region]}"
-            if part is None:
-                raise CheckpointFormatError.make(
-                    self._index_path, f"the index has no entry for {label}")
-            wanted = tuple(r.stop - r.start for r in region)
-            if part.dtype != entry.dtype or part.shape != wanted:
-                raise CheckpointFormatError.make(
-                    self._index_path, f"{label} is {self._dtype_name(part.dtype)}"
-                                      f"{list(part.shape)}, expected {dtype.name}{list(wanted)}")
-            pieces.append((region, part, label))
-        if sum(_count(p.shape) for _, p, _ in pieces) != _count(shape):
-            raise CheckpointFormatError.make(
-                self._index_path, f"the slices of {name!r} do not add up to its shape "
-                                  f"{list(shape)}")
-        out = np.empty(shape, dtype=object if dtype.storage is None else dtype.storage)
-        covered = np.zeros(shape, dtype=bool)
-        for region, part, label in pieces:
-            out[region] = self._read_entry(part, label)
-            covered[region] = True
-        if not covered.all():
-            raise CheckpointFormatError.make(
-                self._index_path, f"the slices of {name!r} overlap and leave parts uncovered")
-        return out
-
-    def _slice_region(self, name: str, shape: Tuple[int, ...],
-                      extents: Tuple[Tuple[int, int], ...]) -> Tuple[slice, ...]:
-        if len(extents) != len(shape):
-            raise CheckpointFormatError.make(
-                self._index_path, f"a slice of {name!r} has rank {len(extents)}, the tensor "
-                                  f"{len(shape)}")
-        region = []
-        for (start, length), dim in zip(extents, shape):
-            if length == -1 and start == 0:
-                length = dim
-            if start < 0 or length < 0 or start + length > dim:
-                raise CheckpointFormatError.make(
-                    self._index_path, f"slice extent ({start}, {length}) of {name!r} lies "
-                                      f"outside its shape {list(shape)}")
-            region.append(slice(start, start + length))
-        return tuple(region)
 
 
 def load_checkpoint(ckpt_dir_or_file: PathLike, verify: bool = True) -> CheckpointReader:

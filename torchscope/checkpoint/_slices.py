@@ -9,7 +9,8 @@ b'\\x00part/w\\x00\\x01\\x01\\x02\\x84\\x83\\x80\\x7f'
 A partitioned variable has one entry under its own name (dtype, full shape, a list of slices) and
 one entry per slice under ``EncodeTensorNameSlice(name, slice)`` (``saved_tensor_slice_util.cc``)::
 
-    NumIncreasing(0) String(name) NumIncreasing(rank) [SignedNumIncreasing(start) SignedNumIncreasing(length)]*rank
+    NumIncreasing(0) String(name) NumIncreasing(rank)
+    [SignedNumIncreasing(start) SignedNumIncreasing(length)] * rank
 
 with ``length == -1`` for a whole dimension. Such keys start with ``\\x00``, so they sort before
 every name and are easy to hide. Rules (``strings/ordered_code.cc``): an unsigned number is a

@@ -72,7 +72,8 @@ def _read_block(data: bytes, offset: int, size: int, path: str, what: str) -> by
 def parse_block(contents: bytes, path: str, what: str) -> List[Tuple[bytes, bytes]]:
     """Decodes a block's prefix-compressed entries into ``(key, value)`` pairs.
 
-    >>> parse_block(b"\\x00\\x01\\x01ax\\x01\\x01\\x01by" + bytes(4) + b"\\x01\\x00\\x00\\x00", "f", "b")
+    >>> entries = b"\\x00\\x01\\x01ax" b"\\x01\\x01\\x01by"   # "a" -> "x", then "a"+"b" -> "y"
+    >>> parse_block(entries + bytes(4) + (1).to_bytes(4, "little"), "f", "b")
     [(b'a', b'x'), (b'ab', b'y')]
     """
     if len(contents) < 4:

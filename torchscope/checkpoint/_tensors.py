@@ -19,7 +19,7 @@ not the bytes on disk, so strings are verified here rather than by the generic d
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Literal, Sequence, Tuple
 
 import numpy as np
 
@@ -57,7 +57,7 @@ def decode_strings(raw: np.ndarray, count: int, big_endian: bool, stored_crc: in
     end = len(data)
     if count == 0 and end == 0:  # TF's reader accepts an empty string tensor with no bytes
         return []
-    order = "big" if big_endian else "little"
+    order: Literal["little", "big"] = "big" if big_endian else "little"
     lengths = []
     packed = bytearray()
     pos = 0
