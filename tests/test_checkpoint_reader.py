@@ -119,7 +119,8 @@ def test_bfloat16_with_ml_dtypes_is_ml_dtypes_bfloat16():
     reader = checkpoint.load_checkpoint(os.path.join(DATA, "tf1_many_dtypes"))
     value = reader.get_tensor("dtypes/bfloat16")
     assert value.dtype == np.dtype(ml_dtypes.bfloat16)
-    np.testing.assert_array_equal(value.astype(np.float32), [1.0, -2.5, 3.140625, 0.00099945068359375])
+    np.testing.assert_array_equal(value.astype(np.float32),
+                                  [1.0, -2.5, 3.140625, 0.00099945068359375])
 
 
 def test_snappy_index_fixture_reads_like_the_uncompressed_original():

@@ -44,7 +44,8 @@ def test_slice_keys_start_with_a_zero_byte_and_names_do_not():
     assert not is_slice_key(b"w") and not is_slice_key(b"")
 
 
-@pytest.mark.parametrize("key", [b"w", b"\x00", b"\x00w", b"\x00w\x00\x01", b"\x00w\x00\x01\x01\x01",
+@pytest.mark.parametrize("key", [b"w", b"\x00", b"\x00w", b"\x00w\x00\x01",
+                                 b"\x00w\x00\x01\x01\x01",
                                  b"\x00w\x00\x02\x00", b"\x01\x05w\x00\x01\x00"])
 def test_malformed_keys_decode_to_none(key):
     assert decode_slice_key(key) is None

@@ -27,7 +27,8 @@ def literal(data, extra_bytes=None):
 def copy(offset, length, width):
     if width == 1:
         return bytes([((offset >> 8) << 5) | ((length - 4) << 2) | 1, offset & 0xFF])
-    return bytes([((length - 1) << 2) | (2 if width == 2 else 3)]) + offset.to_bytes(width, "little")
+    tag = ((length - 1) << 2) | (2 if width == 2 else 3)
+    return bytes([tag]) + offset.to_bytes(width, "little")
 
 
 @pytest.mark.parametrize("length, extra", [(1, None), (60, None), (61, 1), (256, 1), (257, 2),

@@ -12,7 +12,6 @@ Real TensorFlow reads what this writes: ``tests/fixtures_gen/make_checkpoints.py
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -187,7 +186,7 @@ def write_table(path: str, pairs: Iterable[Tuple[bytes, bytes]], block_size: int
     meta_handle = add_block(_block([], 1), False)
     index_handle = add_block(_block(index, 1), compress)
     footer = (meta_handle + index_handle).ljust(40, b"\x00")
-    footer += (TABLE_MAGIC & 0xFFFFFFFF).to_bytes(4, "little") + (TABLE_MAGIC >> 32).to_bytes(4, "little")
+    footer += TABLE_MAGIC.to_bytes(8, "little")  # two fixed32, low word first: the same bytes
     with open(path, "wb") as f:
         f.write(bytes(out) + footer)
 

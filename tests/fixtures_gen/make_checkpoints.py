@@ -60,7 +60,7 @@ def reference(prefix: str) -> tuple:
     dtypes = reader.get_variable_to_dtype_map()
     shapes = reader.get_variable_to_shape_map()
     tensors, arrays = {}, {}
-    for i, (name, shape) in enumerate(tf.train.list_variables(prefix)):
+    for i, (name, _) in enumerate(tf.train.list_variables(prefix)):
         value = reader.get_tensor(name)
         kind = ("bytes" if isinstance(value, bytes) else
                 "scalar" if isinstance(value, np.generic) else "ndarray")
