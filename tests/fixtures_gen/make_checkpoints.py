@@ -29,23 +29,33 @@ import tempfile
 import types
 
 import numpy as np
-import tensorflow as tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(REPO, "tests", "data", "checkpoints")
 
-# The TF virtualenv has no torch: load torchscope's numpy-only checkpoint modules without running
-# torchscope/__init__.py (which may import torch).
-_package = types.ModuleType("torchscope")
-_package.__path__ = [os.path.join(REPO, "torchscope")]  # type: ignore[attr-defined]
-sys.modules.setdefault("torchscope", _package)
-sys.path.insert(0, os.path.join(REPO, "tests"))
-from torchscope.checkpoint._snappy import decompress  # noqa: E402
-from torchscope.checkpoint._table import read_table  # noqa: E402
-import tfckpt_writer  # noqa: E402
+# Bound by _setup(), not at import: `pytest --doctest-modules` imports this file in the project's
+# environment, which has neither TensorFlow nor any reason to swap the torchscope package.
+tf = tf1 = read_table = decompress = tfckpt_writer = None
 
-tf1 = tf.compat.v1
+
+def _setup() -> None:
+    global tf, tf1, read_table, decompress, tfckpt_writer
+    import tensorflow
+
+    tf, tf1 = tensorflow, tensorflow.compat.v1
+    # The TF virtualenv has no torch: load torchscope's numpy-only checkpoint modules without
+    # running torchscope/__init__.py (which imports torch).
+    package = types.ModuleType("torchscope")
+    package.__path__ = [os.path.join(REPO, "torchscope")]  # type: ignore[attr-defined]
+    sys.modules.setdefault("torchscope", package)
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from torchscope.checkpoint import _snappy, _table
+    import tfckpt_writer as writer
+
+    read_table, decompress, tfckpt_writer = _table.read_table, _snappy.decompress, writer
+
+
 QUANTIZED = {"qint8": np.int8, "quint8": np.uint8, "qint16": np.int16, "quint16": np.uint16,
              "qint32": np.int32}
 
@@ -360,6 +370,7 @@ def check_test_writer() -> None:
 
 
 def main() -> None:
+    _setup()
     many = make_tf1_many_dtypes()  # TF1 graphs: each builds in its own tf.Graph
     make_tf1_sharded()
     make_tf1_partitioned()
