@@ -27,6 +27,9 @@ from ._errors import (AssignmentMapError, CheckpointChecksumError, CheckpointFor
                       TensorNotFoundError, TieError, TorchscopeError, UnsupportedCheckpointError,
                       VariableArgumentError, VariableExistsError, VariableNotFoundError)
 from ._module import ScopedModule
+from ._safetensors import load_safetensors, save_safetensors
+from ._sharing import sharing_groups
+from ._summary import Summary, summary
 from ._partition import (fixed_size_partitioner, min_max_variable_partitioner,
                          variable_axis_size_partitioner)
 from ._scope import (AUTO_REUSE, VariableScope, get_name_scope, get_variable_scope, name_scope,
@@ -69,7 +72,8 @@ __all__ = [
     "random_normal_initializer", "random_uniform_initializer", "truncated_normal_initializer",
     "uniform_unit_scaling_initializer", "variance_scaling_initializer", "zeros_initializer",
     # the shim
-    "ScopedModule",
+    "ScopedModule", "Summary", "load_safetensors", "save_safetensors", "sharing_groups",
+    "summary",
     # errors
     "AssignmentMapError", "CheckpointChecksumError", "CheckpointFormatError",
     "CheckpointNotFoundError", "CustomGetterError", "DTypeMismatchError", "InitializerError",

@@ -101,6 +101,8 @@ class PassBinder(StoreBinder):
         if slot is None:
             return None
         self.seen.add(full_name)
+        if self.build:
+            self._count(record.display)
         found = (self._params if slot[0] else self._buffers).get(slot[1])
         return found if found is not None else binding(self.module, slot)
 
@@ -109,8 +111,14 @@ class PassBinder(StoreBinder):
         name = record.name
         return name in self.seen or name not in self.module._ts_owned
 
+    def _count(self, display: str) -> None:
+        uses = self.module._ts_uses
+        uses[display] = uses.get(display, 0) + 1
+
     def bind(self, record: Record) -> Any:
         self.seen.add(record.name if record.name is not None else record.display)
+        if self.build:
+            self._count(record.display)
         module = self.module
         slot = module._ts_slots.get(record.display)
         if slot is None:

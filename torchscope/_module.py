@@ -131,6 +131,7 @@ class ScopedModule(nn.Module):
     _ts_owned: Set[str]
     _ts_slots: Dict[str, Tuple[bool, str]]
     _ts_variables: Dict[str, str]
+    _ts_uses: Dict[str, int]
 
     def __init__(self, name: Optional[str] = None, *,
                  store: Optional[ScopedParameterStore] = None) -> None:
@@ -141,6 +142,7 @@ class ScopedModule(nn.Module):
         self._ts_owned = set()          # get_variable names this module created
         self._ts_slots = {}             # display name -> (is_parameter, key) on this module
         self._ts_variables = {}         # ts.Variable pass name -> display name
+        self._ts_uses = {}              # display name -> resolutions in the first pass
         self._ts_store._bound.add(self)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
