@@ -1,9 +1,20 @@
 """Shared fixtures: every test starts and must end at the root scope of a clean default store."""
 
 import pytest
+import torch
 
 import torchscope as ts
 from torchscope import _store
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` need a GPU: without one they are skipped, saying so."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA; no GPU on this machine")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
 
 
 def _scope_state(store):

@@ -207,6 +207,10 @@ class ScopedModule(nn.Module):
         records = self._ts_store._records
         for display, old in before.items():
             slot = self._ts_slots[display]
+            if not slot[0] and slot[1] in self._parameters:
+                # load_state_dict(assign=True) re-registers a Parameter-typed buffer as a
+                # parameter; it is state, so it goes back among the buffers.
+                self._buffers[slot[1]] = self._parameters.pop(slot[1])
             new = binding(self, slot)
             if new is old or new is None:
                 continue

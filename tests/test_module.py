@@ -1,0 +1,257 @@
+"""ScopedModule passes: the first creates and registers, later ones reuse; TF1 rules inside."""
+
+import pytest
+import torch
+from torch import nn
+
+import torchscope as ts
+from torchscope._names import escape_key, unescape_key
+
+
+class Siamese(ts.ScopedModule):
+    """Two towers sharing their weights, one moving statistic, one int counter."""
+
+    def tower(self, x, reuse):
+        with ts.variable_scope("tower", reuse=reuse):
+            w = ts.get_variable("w", [4, 3])
+            b = ts.get_variable("b", [3], initializer=ts.zeros_initializer())
+            mean = ts.get_variable("moving_mean", [3], trainable=False,
+                                   initializer=ts.zeros_initializer())
+            return torch.relu(x @ w + b) - mean
+
+    def forward(self, a, b):
+        steps = ts.get_variable("steps", [], dtype=torch.int64, trainable=False)
+        with torch.no_grad():
+            steps.add_(1)
+        return self.tower(a, reuse=False), self.tower(b, reuse=True)
+
+
+def _inputs():
+    return torch.randn(2, 4), torch.randn(2, 4)
+
+
+def test_first_pass_registers_trainable_variables_as_parameters_under_tf_names():
+    net = Siamese().build(*_inputs())
+    assert [name for name, _ in net.named_parameters()] == ["tower/w", "tower/b"]
+
+
+def test_first_pass_registers_non_trainable_variables_as_buffers():
+    net = Siamese().build(*_inputs())
+    assert [name for name, _ in net.named_buffers()] == ["steps", "tower/moving_mean"]
+    assert sorted(net.state_dict()) == ["steps", "tower/b", "tower/moving_mean", "tower/w"]
+
+
+def test_registered_objects_are_the_store_objects():
+    net = Siamese().build(*_inputs())
+    assert net.get_parameter("tower/w") is net.store["tower/w"]
+    assert net.get_buffer("tower/moving_mean") is net.store["tower/moving_mean"]
+
+
+def test_later_passes_reuse_the_same_parameters():
+    net = Siamese()
+    net(*_inputs())
+    first = dict(net.named_parameters())
+    out_a, out_b = net(*_inputs())
+    assert all(p is first[n] for n, p in net.named_parameters())
+    assert len(net.store) == 4
+    out_a.sum().backward()
+    assert net.get_parameter("tower/w").grad is not None
+
+
+def test_build_returns_module_runs_no_grad_and_only_once():
+    net = Siamese()
+    assert net.build(*_inputs()) is net and net.built
+    assert net.get_buffer("steps").item() == 1
+    net.build(*_inputs())
+    assert net.get_buffer("steps").item() == 1
+    net(*_inputs())
+    assert net.get_buffer("steps").item() == 2
+
+
+def test_unbuilt_module_has_no_parameters():
+    assert list(Siamese().parameters()) == []
+
+
+def test_creating_a_name_twice_in_one_pass_raises_as_in_tf1():
+    class Twice(ts.ScopedModule):
+        def forward(self, x):
+            for _ in range(2):
+                with ts.variable_scope("bar"):
+                    ts.get_variable("w", [1])
+            return x
+
+    with pytest.raises(ts.VariableExistsError, match=r"Variable bar/w already exists, disallowed"):
+        Twice()(torch.ones(1))
+
+
+def test_failed_first_pass_rolls_back_store_and_module_and_next_call_builds():
+    class Flaky(ts.ScopedModule):
+        fail = True
+
+        def forward(self, x):
+            w = ts.get_variable("w", [1])
+            if self.fail:
+                raise RuntimeError("boom")
+            return x * w
+
+    net = Flaky()
+    with pytest.raises(RuntimeError, match="boom"):
+        net(torch.ones(1))
+    assert len(net.store) == 0 and list(net.parameters()) == [] and not net.built
+    net.fail = False
+    net(torch.ones(1))
+    assert [n for n, _ in net.named_parameters()] == ["w"] and net.built
+
+
+def test_new_trainable_variable_after_first_pass_raises_pass_error():
+    class Branchy(ts.ScopedModule):
+        def forward(self, x, deep=False):
+            h = x * ts.get_variable("w1", [1])
+            if deep:
+                h = h * ts.get_variable("w2", [1])
+            return h
+
+    net = Branchy().build(torch.ones(1))
+    with pytest.raises(ts.PassError, match=r"Trainable variable w2 created when calling "
+                                           r"Branchy\(name=None\) after the first time"):
+        net(torch.ones(1), deep=True)
+    assert "w2" not in net.store and [n for n, _ in net.named_parameters()] == ["w1"]
+
+
+def test_new_non_trainable_variable_after_first_pass_is_allowed_as_a_buffer():
+    class Counting(ts.ScopedModule):
+        def forward(self, x, count=False):
+            if count:
+                ts.get_variable("count", [], trainable=False)
+            return x * ts.get_variable("w", [1])
+
+    net = Counting().build(torch.ones(1))
+    net(torch.ones(1), count=True)
+    assert [n for n, _ in net.named_buffers()] == ["count"]
+
+
+def test_default_names_and_variable_names_are_stable_across_passes():
+    class Named(ts.ScopedModule):
+        def forward(self, x):
+            with ts.variable_scope(None, default_name="dense"):
+                w = ts.get_variable("w", [1])
+            v = ts.Variable(torch.ones(1), name="v")
+            return x * w * v
+
+    net = Named()
+    for _ in range(3):
+        net(torch.ones(1))
+    assert [n for n, _ in net.named_parameters()] == ["dense/w", "v"]
+    assert len(net.store) == 2
+
+
+def test_variable_in_forward_returns_the_same_object_every_pass():
+    seen = []
+
+    class WithVariable(ts.ScopedModule):
+        def forward(self, x):
+            v = ts.Variable(torch.ones(1), name="v")
+            seen.append(v)
+            return x * v
+
+    net = WithVariable()
+    net(torch.ones(1))
+    net(torch.ones(1))
+    assert seen[0] is seen[1]
+
+
+def test_reuse_true_for_a_missing_name_raises_not_found():
+    net = ts.ScopedModule.wrap(lambda x: x * ts.get_variable("w", [1]), name="s")
+    with ts.variable_scope("elsewhere", reuse=True):   # the caller's scope does not leak in
+        out = net(torch.ones(1))
+    assert out.shape == (1,) and [n for n, _ in net.named_parameters()] == ["s/w"]
+
+    def missing(x):
+        with ts.variable_scope("t", reuse=True):
+            return x * ts.get_variable("w", [1])
+
+    with pytest.raises(ts.VariableNotFoundError, match=r"Variable t/w does not exist"):
+        ts.ScopedModule.wrap(missing)(torch.ones(1))
+
+
+def test_module_name_is_a_scope_around_every_pass():
+    class Named(ts.ScopedModule):
+        def forward(self, x):
+            return x * ts.get_variable("w", [1])
+
+    net = Named("encoder")
+    net(torch.ones(1))
+    net(torch.ones(1))
+    assert list(net.state_dict()) == ["encoder/w"]
+
+
+def test_wrap_turns_a_tf1_style_function_into_a_module():
+    def dense(x, units=3):
+        w = ts.get_variable("kernel", [x.shape[-1], units])
+        return x @ w
+
+    net = ts.ScopedModule.wrap(dense, name="dense")
+    assert isinstance(net, nn.Module) and isinstance(net, ts.ScopedModule)
+    assert net(torch.ones(2, 5)).shape == (2, 3)
+    assert list(net.state_dict()) == ["dense/kernel"]
+    assert "dense" in repr(net)
+
+
+def test_subclass_super_forward_joins_the_running_pass():
+    class Base(ts.ScopedModule):
+        def forward(self, x):
+            return x * ts.get_variable("w", [1])
+
+    class Child(Base):
+        def forward(self, x):
+            return super().forward(x) + ts.get_variable("b", [1])
+
+    net = Child()
+    net(torch.ones(1))
+    net(torch.ones(1))
+    assert [n for n, _ in net.named_parameters()] == ["w", "b"]
+
+
+def test_modules_on_one_store_register_the_same_parameter_objects():
+    store = ts.ScopedParameterStore()
+
+    def tower(reuse):
+        def fn(x):
+            with ts.variable_scope("tower", reuse=reuse):
+                return x @ ts.get_variable("w", [2, 2])
+        return ts.ScopedModule.wrap(fn, store=store)
+
+    parent = nn.ModuleDict({"a": tower(False), "b": tower(True)})
+    parent["a"](torch.ones(1, 2))
+    parent["b"](torch.ones(1, 2))
+    assert parent["a"].store is store and parent["b"].store is store
+    assert parent["a"].get_parameter("tower/w") is parent["b"].get_parameter("tower/w")
+    assert len(list(parent.parameters())) == 1
+
+
+def test_second_module_creating_a_taken_name_raises_exists():
+    store = ts.ScopedParameterStore()
+    make = lambda: ts.ScopedModule.wrap(lambda x: x * ts.get_variable("w", [1]), store=store)
+    make()(torch.ones(1))
+    with pytest.raises(ts.VariableExistsError, match="Variable w already exists"):
+        make()(torch.ones(1))
+
+
+def test_dots_in_tf_names_are_escaped_reversibly_in_state_dict_keys():
+    net = ts.ScopedModule.wrap(lambda x: x * ts.get_variable("block.1/w", [1]))
+    net(torch.ones(1))
+    assert list(net.state_dict()) == ["block%2E1/w"]
+    assert unescape_key("block%2E1/w") == "block.1/w" and net.store.name_of(
+        net.get_parameter("block%2E1/w")) == "block.1/w"
+    for name in ("a.b", "100%", "%2E", "", "a/b"):
+        assert unescape_key(escape_key(name)) == name and "." not in escape_key(name)
+
+
+def test_module_summary_repr_counts_variables():
+    net = Siamese().build(*_inputs())
+    assert "variables=4" in repr(net)
+
+
+def test_forward_without_definition_raises_helpfully():
+    with pytest.raises(NotImplementedError, match="has no forward"):
+        ts.ScopedModule()(torch.ones(1))
