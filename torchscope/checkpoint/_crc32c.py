@@ -175,8 +175,10 @@ def _lanes_crc(words: np.ndarray, lanes: int) -> int:
         np.bitwise_xor(regs, row, out=regs)
         np.bitwise_and(regs, 0xFFFF, out=lo)
         np.right_shift(regs, 16, out=hi)
-        np.take(low, lo, out=tmp)
-        np.take(high, hi, out=regs)
+        # Indices are 16-bit, so "wrap" never wraps; it skips the bounds check that makes the
+        # default mode about twice as slow here.
+        low.take(lo, out=tmp, mode="wrap")
+        high.take(hi, out=regs, mode="wrap")
         np.bitwise_xor(regs, tmp, out=regs)
     # The last row absorbs its word and feeds only that word's own 4 bytes: no gap follows.
     np.bitwise_xor(regs, words[last], out=regs)
