@@ -192,11 +192,19 @@ class CheckpointReader:
 
     @property
     def prefix(self) -> str:
-        """The checkpoint prefix the reader resolved ``path`` to."""
+        """The checkpoint prefix the reader resolved ``path`` to.
+
+        >>> CheckpointReader("tests/data/checkpoints/tf2_object").prefix
+        'tests/data/checkpoints/tf2_object/ckpt-1'
+        """
         return self._prefix
 
     def keys(self) -> List[str]:
-        """Every tensor name, sorted as TensorFlow lists them (slice entries hidden)."""
+        """Every tensor name, sorted as TensorFlow lists them (slice entries hidden).
+
+        >>> CheckpointReader("tests/data/checkpoints/tf1_partitioned").keys()
+        ['global_step', 'part/w']
+        """
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
@@ -319,6 +327,10 @@ def list_variables(ckpt_dir_or_file: PathLike) -> List[Tuple[str, List[int]]]:
     [('global_step', []), ('tower_0/b', [3])]
 
     Partitioned variables appear once, with their full shape; slice entries are hidden.
+
+    Raises:
+        CheckpointNotFoundError, CheckpointFormatError, UnsupportedCheckpointError: as
+        :class:`CheckpointReader`.
     """
     reader = CheckpointReader(ckpt_dir_or_file)
     shapes = reader.get_variable_to_shape_map()

@@ -1,0 +1,23 @@
+"""The public surface of ``ts.checkpoint``: its ``__all__``, TF's spellings, documented examples."""
+
+import inspect
+
+from torchscope import checkpoint
+
+TF_SPELLINGS = {"CheckpointReader", "latest_checkpoint", "list_variables", "load_checkpoint",
+                "load_variable"}
+
+
+def test_all_lists_exactly_the_public_names():
+    public = {name for name in vars(checkpoint) if not name.startswith("_")
+              and not inspect.ismodule(getattr(checkpoint, name))}
+    assert set(checkpoint.__all__) == public == TF_SPELLINGS
+
+
+def test_every_public_function_and_method_opens_its_docs_with_an_example():
+    documented = [getattr(checkpoint, name) for name in checkpoint.__all__]
+    documented += [member for name, member in vars(checkpoint.CheckpointReader).items()
+                   if not name.startswith("_") and callable(member)]
+    for obj in documented:
+        doc = inspect.getdoc(obj) or ""
+        assert ">>> " in doc.split("Args:")[0].split("Raises:")[0], obj
