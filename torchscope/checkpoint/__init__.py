@@ -12,11 +12,14 @@ including sharded, partitioned, string and snappy-indexed bundles, with CRC32C c
 from the shell with ``python -m torchscope.checkpoint inspect PATH``.
 """
 
+from ._init_from import OPTIMIZER_SLOT_PATTERN, init_from_checkpoint
 from ._paths import latest_checkpoint
 from ._reader import CheckpointReader, list_variables, load_checkpoint, load_variable
 
 __all__ = [
     "CheckpointReader",
+    "OPTIMIZER_SLOT_PATTERN",
+    "init_from_checkpoint",
     "latest_checkpoint",
     "list_variables",
     "load_checkpoint",
