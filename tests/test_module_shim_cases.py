@@ -187,12 +187,12 @@ def test_layer_second_call_reuses_and_sees_values_assigned_in_between():
     x = torch.ones(1, 3)
     out, _, _ = net(x)
     params = dict(net.named_parameters())
-    torch.testing.assert_close(out, torch.full((1, 2), 6.0))    # (1·3 ones) @ ones @ ones
+    assert torch.equal(out, torch.full((1, 2), 6.0))    # (1·3 ones) @ ones @ ones
     with torch.no_grad():
         net.get_parameter("dense_one/kernel").fill_(2.0)
         net.store["nested_scope/dense_two/bias"].fill_(1.0)
     out, _, _ = net(x)
-    torch.testing.assert_close(out, torch.full((1, 2), 13.0))   # 6 per unit, ·2 summed, + 1
+    assert torch.equal(out, torch.full((1, 2), 13.0))   # 6 per unit, ·2 summed, + 1
     assert dict(net.named_parameters()) == params
     assert all(params[name] is param for name, param in net.named_parameters())
     assert len(net.store) == 4
@@ -225,8 +225,7 @@ def test_layer_regularization_loss_is_differentiable_to_the_parameters():
     net = _TwoDense()
     _, total, _ = net(torch.ones(1, 3))
     total.backward()
-    torch.testing.assert_close(net.get_parameter("dense_one/kernel").grad,
-                               torch.full((3, 2), 0.5))
+    assert torch.equal(net.get_parameter("dense_one/kernel").grad, torch.full((3, 2), 0.5))
     assert net.get_parameter("dense_one/bias").grad is None
 
 
@@ -363,7 +362,7 @@ def test_wrap_of_a_plain_function_returns_a_working_module():
     assert isinstance(net, ts.ScopedModule)
     assert isinstance(net, nn.Module)
     out = net(torch.ones(4, 2))
-    torch.testing.assert_close(out, torch.full((4, 2), 3.0))
+    assert torch.equal(out, torch.full((4, 2), 3.0))
     assert [name for name, _ in net.named_parameters()] == ["scale"]
     scale = net.get_parameter("scale")
     net(torch.ones(4, 2))
@@ -430,7 +429,7 @@ def test_make_template_called_three_times_has_one_weight_across_passes(cls):
     net = cls()
     outputs = [net(torch.ones(2)) for _ in range(3)]
     for out in outputs:
-        torch.testing.assert_close(out, torch.full((2,), 8.0))
+        assert torch.equal(out, torch.full((2,), 8.0))
     assert [name for name, _ in net.named_parameters()] == ["foo/scale_by_y/y"]
     assert list(net.store) == ["foo/scale_by_y/y"]
     assert net.store["foo/scale_by_y/y"] is net.get_parameter("foo/scale_by_y/y")
