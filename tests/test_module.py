@@ -255,3 +255,15 @@ def test_module_summary_repr_counts_variables():
 def test_forward_without_definition_raises_helpfully():
     with pytest.raises(NotImplementedError, match="has no forward"):
         ts.ScopedModule()(torch.ones(1))
+
+
+def test_store_get_variable_inside_a_pass_registers_on_the_module():
+    class Direct(ts.ScopedModule):
+        def forward(self, x):
+            return x * self.store.get_variable("u", [1], reuse=False)
+
+    net = Direct()
+    net(torch.ones(1))
+    net(torch.ones(1))     # re-created by the same code in the next pass, as get_variable
+    assert [n for n, _ in net.named_parameters()] == ["u"]
+    assert net.get_parameter("u") is net.store["u"]

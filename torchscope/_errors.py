@@ -253,12 +253,15 @@ class InitializerError(TorchscopeError, ValueError):
 
     @classmethod
     def dtype_mismatch(cls, name: str, value_dtype: str, dtype: str) -> "InitializerError":
+        """``value_dtype``/``dtype``: dtype names such as ``float64`` (TF's DType repr is
+        rebuilt for the first line)."""
         return cls(_compose(
-            f"Initializer type '{value_dtype}' and explicit dtype '{dtype}' don't match.",
+            f"Initializer type '<dtype: '{value_dtype}'>' and explicit dtype "
+            f"'<dtype: '{dtype}'>' don't match.",
             why=f"Variable {name}: a constant initializer's dtype must equal an explicit dtype "
                 "exactly, as in TF1.",
-            fix=f"convert the value first (e.g. torch.as_tensor(value, dtype={dtype})) or drop "
-                "the dtype argument."))
+            fix=f"convert the value first (e.g. torch.as_tensor(value, dtype=torch.{dtype})) or "
+                "drop the dtype argument."))
 
     @classmethod
     def missing_shape(cls, name: str) -> "InitializerError":

@@ -209,13 +209,16 @@ class ScopedParameterStore:
             >>> store.get_variable("v", [1]) is v, store.get_variable("v", reuse=True) is v
             (True, True)
         """
-        from ._getter import get_variable
+        from ._getter import STORE_BINDER, get_variable
 
+        # Inside a ScopedModule pass over this store, the pass resolves and registers the
+        # variable as ts.get_variable would (else the module would never see it).
+        binder = getattr(getattr(self._local, "scope", None), "binder", None) or STORE_BINDER
         with self.transaction():
             return get_variable(self, name, shape, dtype, initializer, regularizer, reuse,
                                 trainable, collections, caching_device, partitioner,
                                 validate_shape, use_resource, custom_getter, constraint,
-                                synchronization, aggregation)
+                                synchronization, aggregation, binder)
 
     # ------------------------------------------------------------------ mapping protocol
     def __getitem__(self, name: str) -> nn.Parameter:

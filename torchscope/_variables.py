@@ -177,8 +177,8 @@ def scoped_get_variable(scope: VariableScope, var_store: ScopedParameterStore, n
         wanted = as_dtype(dtype)
         found = value_to_tensor(initializer, full_name).dtype
         if found is not wanted:
-            raise InitializerError.dtype_mismatch(
-                full_name, f"<dtype: '{dtype_name(found)}'>", f"<dtype: '{dtype_name(wanted)}'>")
+            raise InitializerError.dtype_mismatch(full_name, dtype_name(found),
+                                                  dtype_name(wanted))
     initializer = defaults[INITIALIZER] if initializer is None else initializer
     constraint = scope._constraint if constraint is None else constraint
     dtype = defaults[DTYPE] if dtype is None else dtype
