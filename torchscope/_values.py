@@ -157,19 +157,26 @@ def make_value(name: str, shape: Shape, dtype: torch.dtype, initializer: Any,
     if is_fully_defined(shape):
         dims = list(shape)  # type: ignore[arg-type]
         if _torch_inplace(initializer):
-            result: Any = torch.empty(dims, dtype=dtype)
-            initializer(result)
+            tensor = torch.empty(dims, dtype=dtype)      # on the default device
+            initializer(tensor)
+        elif type(initializer).__module__ == _OWN_INITIALIZERS:
+            # torchscope's initializers return the dtype asked for, on the default device:
+            # no conversion (asking torch for the default device is the costly part).
+            tensor = initializer(dims, dtype=dtype, partition_info=partition_info)
         elif _takes_partition_info(initializer):
-            result = initializer(dims, dtype=dtype, partition_info=partition_info)
+            tensor = _as_result(initializer(dims, dtype=dtype, partition_info=partition_info),
+                                name, dtype)
         else:
-            result = initializer(dims, dtype=dtype)
-        tensor = _as_result(result, name, dtype)
+            tensor = _as_result(initializer(dims, dtype=dtype), name, dtype)
         if tuple(tensor.shape) != tuple(dims):
             raise InitializerError.bad_result(name, tuple(dims), tuple(tensor.shape))
         return tensor
     if needs_no_arguments(initializer):
         return _as_result(initializer(), name, None)
     raise InitializerError.not_valid(name, shape)
+
+
+_OWN_INITIALIZERS = "torchscope.initializers"
 
 
 def _as_result(result: Any, name: str, dtype: Optional[torch.dtype]) -> torch.Tensor:

@@ -77,10 +77,13 @@ class Initializer:
         return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
 
     def _empty(self, shape: Sequence[int], dtype: torch.dtype) -> Tuple[torch.Tensor, Any]:
-        """An empty tensor to sample into: on the CPU with a seeded generator, else in place."""
+        """An empty tensor to sample into: on the CPU with a seeded generator, else on the
+        default device (where ``torch.empty`` puts it; asking ``torch.get_default_device()``
+        costs more than the draw of a small variable)."""
         generator = self._generator()
-        device = torch.device("cpu") if generator is not None else torch.get_default_device()
-        return torch.empty(list(shape), dtype=dtype, device=device), generator
+        if generator is None:
+            return torch.empty(list(shape), dtype=dtype), None
+        return torch.empty(list(shape), dtype=dtype, device="cpu"), generator
 
     def get_config(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
@@ -92,6 +95,11 @@ class Initializer:
 
 def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.to(torch.get_default_device())
+
+
+def _placed(tensor: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
+    """A sample on the default device: seeded draws were made on the CPU and are moved."""
+    return tensor if generator is None else _done(tensor)
 
 
 def _float_dtype(dtype: DTypeLike) -> torch.dtype:
@@ -183,11 +191,11 @@ class RandomUniform(Initializer):
         out, gen = self._empty(shape, dtype)
         if dtype.is_floating_point:
             maxval = 1.0 if self.maxval is None else self.maxval
-            return _done(out.uniform_(self.minval, maxval, generator=gen))
+            return _placed(out.uniform_(self.minval, maxval, generator=gen), gen)
         if self.maxval is None:
             raise InitializerError.bad_argument(
                 "Must specify maxval for integer dtype.", fix="pass maxval=... for int dtypes.")
-        return _done(out.random_(int(self.minval), int(self.maxval), generator=gen))
+        return _placed(out.random_(int(self.minval), int(self.maxval), generator=gen), gen)
 
 
 class RandomNormal(Initializer):
@@ -199,12 +207,14 @@ class RandomNormal(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
-        return _done(out.normal_(self.mean, self.stddev, generator=gen))
+        return _placed(out.normal_(self.mean, self.stddev, generator=gen), gen)
 
 
 def _truncated(out: torch.Tensor, mean: float, stddev: float,
                generator: Optional[torch.Generator]) -> torch.Tensor:
     """TF's truncated normal: draws outside ±2σ are discarded and drawn again."""
+    if out.is_meta:   # no data to draw (a model built on "meta" for to_empty() later)
+        return out
     work = out if out.dtype in (torch.float32, torch.float64) else torch.empty(
         out.shape, dtype=torch.float32, device=out.device)
     work.normal_(generator=generator)
@@ -230,7 +240,7 @@ class TruncatedNormal(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
-        return _done(_truncated(out, self.mean, self.stddev, gen))
+        return _placed(_truncated(out, self.mean, self.stddev, gen), gen)
 
 
 class VarianceScaling(Initializer):
@@ -276,11 +286,11 @@ class VarianceScaling(Initializer):
         scale = self.scale / max(1.0, fan)
         out, gen = self._empty(shape, dtype)
         if self.distribution in ("normal", "truncated_normal"):
-            return _done(_truncated(out, 0.0, math.sqrt(scale) / _TRUNCATED_STD, gen))
+            return _placed(_truncated(out, 0.0, math.sqrt(scale) / _TRUNCATED_STD, gen), gen)
         if self.distribution == "untruncated_normal":
-            return _done(out.normal_(0.0, math.sqrt(scale), generator=gen))
+            return _placed(out.normal_(0.0, math.sqrt(scale), generator=gen), gen)
         limit = math.sqrt(3.0 * scale)
-        return _done(out.uniform_(-limit, limit, generator=gen))
+        return _placed(out.uniform_(-limit, limit, generator=gen), gen)
 
 
 class GlorotUniform(VarianceScaling):
@@ -310,7 +320,7 @@ class UniformUnitScaling(Initializer):
         input_size = max(int(np.prod(list(full)[:-1])) if len(full) else 1, 1)
         limit = self.factor * math.sqrt(3.0 / input_size)
         out, gen = self._empty(shape, _float_dtype(self._dtype(dtype)))
-        return _done(out.uniform_(-limit, limit, generator=gen))
+        return _placed(out.uniform_(-limit, limit, generator=gen), gen)
 
 
 class Orthogonal(Initializer):
@@ -339,7 +349,7 @@ class Orthogonal(Initializer):
         q = q * torch.sign(torch.diagonal(r))
         if rows < cols:
             q = q.T
-        return _done((self.gain * q).reshape(shape).to(dtype))
+        return _placed((self.gain * q).reshape(shape).to(dtype), gen)
 
 
 class Identity(Initializer):
