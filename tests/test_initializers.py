@@ -622,3 +622,32 @@ def test_get_variable_default_initializer_is_zeros_for_ints_and_bool(store, dtyp
     expected = ts.zeros_initializer()([3, 4], dtype=dtype)
     assert v.dtype == dtype and torch.equal(v.detach(), expected)
     assert not v.requires_grad
+
+
+# --------------------------------------------------------------------------- placement
+
+PLACED = {
+    "default": None,
+    "glorot_uniform_seeded": lambda: ts.glorot_uniform_initializer(seed=1),
+    "glorot_normal": lambda: ts.glorot_normal_initializer(),
+    "he_normal_seeded": lambda: tsi.he_normal(seed=2),
+    "truncated_normal": lambda: ts.truncated_normal_initializer(),
+    "random_normal": lambda: ts.random_normal_initializer(),
+    "random_uniform_seeded": lambda: ts.random_uniform_initializer(seed=3),
+    "uniform_unit_scaling": lambda: ts.uniform_unit_scaling_initializer(),
+    "orthogonal_seeded": lambda: ts.orthogonal_initializer(seed=4),
+    "constant": lambda: ts.constant_initializer([1.0, 2.0]),
+    "zeros": lambda: ts.zeros_initializer(),
+    "torch_inplace": lambda: torch.nn.init.xavier_uniform_,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLACED))
+def test_initial_value_is_made_on_the_default_device(store, name):
+    """``with torch.device(...)`` plays TF's ``tf.device``: seeded or not, every initializer's
+    value lands there ("meta" here: a model built without memory, for ``to_empty()``).
+    (identity is left out: torch's first ``eye`` on meta costs seconds of imports.)"""
+    make = PLACED[name]
+    with torch.device("meta"):
+        w = ts.get_variable("w", [4, 4], initializer=None if make is None else make())
+    assert w.is_meta and tuple(w.shape) == (4, 4) and w.dtype == torch.float32
