@@ -22,7 +22,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from ._errors import InvalidDTypeError, InvalidShapeError
+from ._errors import InvalidDTypeError, InvalidShapeError, VariableArgumentError
 
 __all__ = [
     "DTypeLike",
@@ -163,8 +163,6 @@ def as_device(spec: Any) -> Optional[torch.device]:
     Raises:
         VariableArgumentError: a TF device string naming no device type (e.g. ``"/job:ps"``).
     """
-    from ._errors import VariableArgumentError
-
     if spec is None or spec == "":
         return None
     if isinstance(spec, torch.device):

@@ -26,6 +26,7 @@ import torch
 
 from ._errors import InitializerError, InitializerTypeError, InvalidDTypeError
 from ._types import Shape, dtype_name, is_fully_defined
+from .initializers import GlorotUniform, Zeros
 
 __all__ = ["PartitionInfo", "default_initializer", "is_value", "make_value", "value_to_tensor"]
 
@@ -95,18 +96,22 @@ def value_to_tensor(value: Any, name: str, dtype: Optional[torch.dtype] = None) 
     return tensor
 
 
+# Initializers hold only their arguments, so one instance of each default serves every variable
+# (constructing one per variable showed in the build benchmark).
+_GLOROT_UNIFORM = GlorotUniform()
+_ZEROS = Zeros()
+
+
 def default_initializer(name: str, dtype: torch.dtype) -> Callable:
     """glorot_uniform for floating dtypes, zeros for integers and bool (TF1's defaults).
 
     Raises:
         InitializerError: no default exists (complex dtypes).
     """
-    from . import initializers
-
     if dtype.is_floating_point:
-        return initializers.GlorotUniform()
+        return _GLOROT_UNIFORM
     if not dtype.is_complex:
-        return initializers.Zeros()
+        return _ZEROS
     raise InitializerError.required(name, f"<dtype: '{dtype_name(dtype)}'>")
 
 
