@@ -251,6 +251,8 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
     if reuse is False and binder.visible(record):
         raise VariableExistsError(name, format_frames(record.origin))
     check_existing(record, shape, dtype)
+    if binder is STORE_BINDER:
+        store.current(record)
     return binder.bind(record)
 
 

@@ -197,6 +197,19 @@ class ScopedModule(nn.Module):
         return f"name={self._ts_name!r}, variables={len(self._ts_slots)}"
 
     # ------------------------------------------------------------------ keeping ties
+    def _ts_current(self, display: str) -> Optional[nn.Parameter]:
+        """What this module registers for a variable now, for the store to adopt — nothing
+        while this module's own pass runs in this thread (FSDP2 then holds unsharded
+        temporaries) or when a non-Parameter is bound (functional_call)."""
+        slot = self._ts_slots.get(display)
+        if slot is None:
+            return None
+        state = _default_stack.state
+        if state is not None and state.binder is not None and state.binder.module is self:
+            return None
+        found = binding(self, slot)
+        return found if isinstance(found, nn.Parameter) else None
+
     def _ts_snapshot(self) -> Dict[str, Any]:
         return {display: binding(self, slot) for display, slot in self._ts_slots.items()}
 

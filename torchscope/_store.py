@@ -228,7 +228,7 @@ class ScopedParameterStore:
                 f"No variable named {name!r} in this store.",
                 fix="names are full scoped names without ':0', e.g. 'tower/conv1/w'; "
                     "list(store) shows them.")
-        return record.param
+        return self.current(record)
 
     def __contains__(self, name: object) -> bool:
         return name in self._registry or name in self._records
@@ -248,8 +248,8 @@ class ScopedParameterStore:
         Raises:
             StateDictError: ``param`` is not a variable of this store.
         """
-        record = self._by_id.get(id(param))
-        if record is None or record.param is not param:
+        record = self.record_of(param)
+        if record is None:
             raise StateDictError.make(
                 "The tensor passed to name_of is not a variable of this store.",
                 why="name_of knows the objects the store created (after .to() in overwrite "
@@ -259,10 +259,35 @@ class ScopedParameterStore:
 
     def record_of(self, param: Any) -> Optional[Record]:
         record = self._by_id.get(id(param))
+        if record is None and self._bound:
+            self.sync()         # a module may hold an object the store has not adopted yet
+            record = self._by_id.get(id(param))
         return record if record is not None and record.param is param else None
+
+    def current(self, record: Record) -> Any:
+        """The variable's canonical object, adopting the one the modules now register.
+
+        PyTorch can replace a module's parameter objects without telling anyone (FSDP2's
+        ``fully_shard`` installs sharded DTensor parameters); whatever the binding modules
+        register outside their own forward passes is the variable from then on.
+        """
+        for holder in list(self._bound):
+            found = holder._ts_current(record.display)
+            if found is not None:
+                if found is not record.param:
+                    self.replace(record, found)
+                break
+        return record.param
+
+    def sync(self) -> None:
+        """:meth:`current` for every variable."""
+        if self._bound:
+            for record in list(self._records.values()):
+                self.current(record)
 
     def records(self) -> List[Record]:
         """Every variable's record, in creation order."""
+        self.sync()
         return list(self._records.values())
 
     # ------------------------------------------------------------------ collections
@@ -275,6 +300,7 @@ class ScopedParameterStore:
         ``REGULARIZATION_LOSSES`` holds losses computed now from the variables' current values.
         ``resolve`` maps a variable's record to what is returned (default: the parameter).
         """
+        self.sync()
         items = self._collections.get(key, ())
         if key == GraphKeys.REGULARIZATION_LOSSES:
             return self.regularization_losses(scope, resolve) + self._filter(items, scope, resolve)
@@ -332,6 +358,7 @@ class ScopedParameterStore:
             >>> store.regularization_losses()[0].item()
             12.5
         """
+        self.sync()
         regex = re.compile(scope) if scope is not None else None
         out = []
         for record in self._regularized:
@@ -346,6 +373,7 @@ class ScopedParameterStore:
     # ------------------------------------------------------------------ state dict
     def state_dict(self) -> Dict[str, torch.Tensor]:
         """Every variable by TF name, detached (like ``nn.Module.state_dict``)."""
+        self.sync()
         return {name: record.param.detach() for name, record in self._records.items()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
@@ -357,6 +385,7 @@ class ScopedParameterStore:
             StateDictError: with ``strict``, missing or unexpected keys; always, a shape that
                 differs from the variable's.
         """
+        self.sync()
         missing = [name for name in self._records if name not in state_dict]
         unexpected = [name for name in state_dict if name not in self._records]
         if strict and (missing or unexpected):
@@ -384,6 +413,7 @@ class ScopedParameterStore:
     def apply_constraints(self) -> None:
         """Runs every variable's ``constraint`` on it, in place (call after ``optimizer.step()``,
         which is where TF's optimizers apply them)."""
+        self.sync()
         with torch.no_grad():
             for record in self._records.values():
                 if record.constraint is not None:
