@@ -203,7 +203,8 @@ def _update_moving(moving_mean: torch.Tensor, moving_variance: torch.Tensor,
         if unbiased:
             # TF's fused kernel returns the Bessel-corrected variance; a single sample has none
             batch_variance = batch_variance * (count / (count - 1) if count > 1 else 0.0)
-        decay: Any = 1.0 - momentum
+        # TF converts 1 - momentum to a float32 constant, then casts it to the variable's dtype
+        decay = torch.tensor(1.0 - momentum, dtype=torch.float32, device=moving_mean.device)
         if training is not True:
             decay = torch.where(training, decay, 0.0)
         moving_mean.sub_((moving_mean - batch_mean) * decay)
