@@ -261,7 +261,7 @@ def test_uniform_unit_scaling_tf1_spelling_defaults_factor_one():
     assert_symmetric_uniform(out, math.sqrt(3 / 400))
 
 
-# --------------------------------------------------------------------------- random_uniform / normal
+# -------------------------------------------------------------------------- random uniform, normal
 
 def test_random_uniform_defaults_to_zero_one_for_floats():
     """TF1: ``random_uniform_initializer(minval=0, maxval=None)`` → [0, 1) for floats."""
