@@ -349,9 +349,10 @@ def write_cases(rng: np.random.RandomState) -> None:
 #                                                        — a captured scope — are decoded)
 #   {"scope": name_or_null, "default_name": ..., "reuse": ..., "capture": key, "body": [...]}
 #   {"name_scope": name, "body": [...]}
-#   {"observe": default_name}          records variable_scope(None, default_name=...).name
-# TF's answer: variable names in creation order, the trainable ones, the observed scope names,
-# and the error (builtin type and message) if one was raised.
+#   {"observe": default_name}          records ["variable_scope", the name it gets]
+# and "activation": "probe" records ["name_scope", the name scope the activation runs in].
+# TF's answer: variable names in creation order, the trainable ones, the observations, and the
+# error (builtin type and first line of the message) if one was raised.
 
 def _dense(**kw):
     return {"layer": "dense", "input": "x2", "kwargs": dict(units=3, **kw)}
@@ -415,6 +416,14 @@ NAMING = {
     "trainable_false": [_dense(trainable=False), _call("batch_normalization", "x4"),
                         _call("batch_normalization", "x4", trainable=False)],
     "bad_layer_name_raises": [_dense(name="a b")],
+    "name_scopes_inside_layers": [
+        _dense(activation="probe"), _dense(activation="probe"),
+        _dense(name="fc", activation="probe"), _dense(name="fc", reuse=True, activation="probe"),
+        _dense(reuse=True, activation="probe"),
+        {"scope": "block", "body": [_dense(activation="probe")]},
+        {"name_scope": "ns", "body": [_dense(activation="probe"),
+                                      _call("conv2d", "x4", filters=2, kernel_size=3,
+                                            activation="probe")]}],
     "observe_after_layers": [_dense(), {"observe": "dense"}, _call("conv2d", "x4", filters=2,
                                                                    kernel_size=3),
                              _call("conv2d", "x4", filters=2, kernel_size=3),
@@ -431,6 +440,8 @@ def _tf_program(steps, inputs, captured, observed):
                     value = tf1.AUTO_REUSE
                 elif isinstance(value, str) and value.startswith("@"):
                     value = captured[value[1:]]
+                elif value == "probe":
+                    value = _probe(observed)
                 kw[key] = value
             getattr(tf1.layers, step["layer"])(inputs[step["input"]], **kw)
         elif "scope" in step:
@@ -446,7 +457,15 @@ def _tf_program(steps, inputs, captured, observed):
                 _tf_program(step["body"], inputs, captured, observed)
         else:
             with tf1.variable_scope(None, default_name=step["observe"]) as scope:
-                observed.append(scope.name)
+                observed.append(["variable_scope", scope.name])
+
+
+def _probe(observed):
+    def activation(t):
+        observed.append(["name_scope", tf1.identity(t, name="probe").op.name[:-len("/probe")]])
+        return t
+
+    return activation
 
 
 def write_naming() -> None:
