@@ -326,6 +326,13 @@ class InitializerTypeError(TorchscopeError, TypeError):
             fix="pass a number, a (nested) list of numbers, a numpy array, a tensor, or a "
                 "callable initializer."))
 
+    @classmethod
+    def bad_argument(cls, what: str, fix: str) -> "InitializerTypeError":
+        """An initializer argument of the wrong type (TF1 raised TypeError for these)."""
+        error = cls.__new__(cls)
+        TypeError.__init__(error, _compose(what, fix=fix))
+        return error
+
 
 class InvalidShapeError(TorchscopeError, ValueError, TypeError):
     """A shape with a negative or non-integer dimension.

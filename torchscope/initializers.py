@@ -27,7 +27,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ._errors import InitializerError
+from ._errors import InitializerError, InitializerTypeError
 from ._types import DTypeLike, as_dtype
 
 __all__ = [
@@ -144,7 +144,8 @@ class Constant(Initializer):
     last value; a longer one is an error. TF1: ``constant_initializer``.
 
     Raises:
-        InitializerError: more values than the shape holds, or (``verify_shape``) a value whose
+        InitializerError: more values than the shape holds.
+        InitializerTypeError: (``verify_shape``) a value whose
             shape is not the variable's.
     """
 
@@ -163,7 +164,7 @@ class Constant(Initializer):
         flat = np.asarray(value).reshape(-1)
         size = int(np.prod(shape)) if shape else 1
         if self.verify_shape and list(np.shape(value)) != shape:
-            raise InitializerError.bad_argument(
+            raise InitializerTypeError.bad_argument(
                 f"Expected Tensor's shape: {tuple(shape)}, got {np.shape(value)}.",
                 fix="pass a value of the variable's shape, or verify_shape=False.")
         if flat.size > size:
