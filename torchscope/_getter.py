@@ -327,3 +327,60 @@ def _make_record(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
         store.add_regularizer(record)
     binder.created(record)
     return binder.bind(record)
+
+
+_GLOBAL_ONLY = (GraphKeys.GLOBAL_VARIABLES,)
+_GLOBAL_TRAINABLE = (GraphKeys.GLOBAL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES)
+
+
+def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.dtype,
+              initializer: Any, trainable: Optional[bool], constraint: Optional[Callable],
+              reuse: Any) -> Any:
+    """``get_variable`` outside passes for the everyday call — a list shape, a torch dtype,
+    torchscope's own (or the default) initializer, no getter, partitioner, caching device,
+    regularizer, collections or creator — without the general path's layers.
+
+    Returns None whenever anything is unusual (an error to raise included): the caller then
+    takes the general path, which decides and raises exactly as TF1.
+    """
+    if shape.__class__ is not list and shape.__class__ is not tuple:
+        return None
+    if constraint is not None and not callable(constraint):
+        return None
+    record = store._registry.get(name)
+    if record is not None:
+        if reuse is False or record.partitions is not None or dtype is not record.dtype:
+            return None
+        if tuple(shape) != record.shape:
+            return None
+        return store.current(record) if store._bound else record.param
+    if reuse is True or store.device is not None:
+        return None
+    if initializer is None:
+        if not dtype.is_floating_point:
+            return None
+        initializer = _DEFAULT_FLOAT_INIT
+    elif not isinstance(initializer, _Initializer):
+        return None
+    for dim in shape:
+        if dim.__class__ is not int or dim < 0:
+            return None
+    if not is_valid_root_name(name):
+        return None
+    with store._lock:
+        if name in store._registry:
+            return None
+        value = initializer(list(shape), dtype=dtype)
+        trainable = True if trainable is None else bool(trainable)
+        param = nn.Parameter(value, requires_grad=trainable and (
+            value.dtype.is_floating_point or value.dtype.is_complex))
+        record = Record(name, store.unique_op_name("", name), param, tuple(value.shape),
+                        value.dtype, trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY,
+                        None, constraint, None, user_frames())
+        store.add(record)
+    return param
+
+
+from .initializers import GlorotUniform as _GlorotUniform, Initializer as _Initializer  # noqa: E402
+
+_DEFAULT_FLOAT_INIT = _GlorotUniform()

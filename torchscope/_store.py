@@ -63,15 +63,21 @@ _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 _MAX_ORIGIN_FRAMES = 3
 
 
+_SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
+
+
 def user_frames() -> Tuple[Tuple[str, int, str], ...]:
-    """The innermost few caller frames outside torchscope and torch (cheap: no source read)."""
+    """The innermost few caller frames outside torchscope and torch (cheap: no source read;
+    it runs for every variable created)."""
     frames = []
     frame = sys._getframe(1)
-    while frame is not None and len(frames) < _MAX_ORIGIN_FRAMES:
-        filename = frame.f_code.co_filename
-        if not (filename.startswith(_TORCHSCOPE_DIR) or filename.startswith(_TORCH_DIR)
-                or filename.startswith("<frozen") or "contextlib" in filename):
-            frames.append((filename, frame.f_lineno, frame.f_code.co_name))
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if not filename.startswith(_SKIPPED_FILES) and "contextlib" not in filename:
+            frames.append((filename, frame.f_lineno, code.co_name))
+            if len(frames) == _MAX_ORIGIN_FRAMES:
+                break
         frame = frame.f_back
     return tuple(frames)
 
@@ -430,39 +436,25 @@ class ScopedParameterStore:
         if log is not None:
             log.append(action)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Everything this thread adds to the store inside is removed again if the block raises,
-        so a failed call leaves the store exactly as before (nested blocks join the outer one)."""
-        local = self._local
-        log = getattr(local, "undo", None)
-        if log is not None:
-            yield
-            return
-        local.undo = log = []
-        try:
-            yield
-        except BaseException:
-            with self._lock:
-                while log:
-                    log.pop()()
-            raise
-        finally:
-            local.undo = None
+    def transaction(self) -> "_Transaction":
+        """A block in which everything this thread adds to the store is removed again if the
+        block raises, so a failed call leaves the store exactly as before (nested blocks join
+        the outer one)."""
+        return _Transaction(self._local, self._lock)
 
     def add(self, record: Record) -> Record:
         """Registers a new variable (the caller holds the lock and has validated everything)."""
         if record.name is not None:
             self._registry[record.name] = record
-            self.log_undo(lambda: self._registry.pop(record.name, None))
         self._records[record.display] = record
         self._by_id[id(record.param)] = record
-        self.log_undo(lambda: (self._records.pop(record.display, None),
-                               self._by_id.pop(id(record.param), None)))
+        collections = self._collections
         for key in record.collections:
-            items = self._collections.setdefault(key, [])
+            items = collections.get(key)
+            if items is None:
+                items = collections[key] = []
             items.append(record)
-            self.log_undo(lambda items=items: _remove_identical(items, record))
+        self.log_undo(lambda: self.remove(record))
         return record
 
     def add_regularizer(self, record: Record) -> None:
@@ -536,6 +528,32 @@ class ScopedParameterStore:
         self._lock = threading.RLock()
         self._local = threading.local()
         self._bound = weakref.WeakSet()
+
+
+class _Transaction:
+    """The undo log of :meth:`ScopedParameterStore.transaction` (a class: it runs per call)."""
+
+    __slots__ = ("_local", "_lock", "_outer")
+
+    def __init__(self, local: threading.local, lock: Any) -> None:
+        self._local = local
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        local = self._local
+        self._outer = getattr(local, "undo", None) is not None
+        if not self._outer:
+            local.undo = []
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._outer:
+            return
+        local = self._local
+        log, local.undo = local.undo, None
+        if exc_type is not None:
+            with self._lock:
+                while log:
+                    log.pop()()
 
 
 def _remove_identical(items: List[Any], obj: Any) -> None:

@@ -25,7 +25,7 @@ import torch
 
 from ._errors import InitializerError, InvalidNameError, VariableArgumentError
 from ._getter import STORE_BINDER, StoreBinder, _validate_sync, get_variable as store_get_variable
-from ._getter import new_variable
+from ._getter import new_variable, plain_get
 from ._names import is_valid_nested_name, is_valid_root_name, join
 from ._scope import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER, PLAIN,
                      REGULARIZER, USE_RESOURCE, VariableScope, current_state)
@@ -115,6 +115,21 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
                                 scope._reuse)
             if found is not None:
                 return found
+    elif (binder is None and custom_getter is None and partitioner is None
+            and caching_device is None and regularizer is None and collections is None
+            and synchronization is _AUTO and aggregation is _NONE and name.__class__ is str
+            and not state.creators):
+        defaults = scope._defaults
+        if defaults[PLAIN] and defaults[REGULARIZER] is None:
+            resolved = defaults[DTYPE] if dtype is None else dtype
+            if resolved.__class__ is torch.dtype:
+                found = plain_get(
+                    state.store, scope._name + "/" + name if scope._name else name, shape,
+                    resolved, defaults[INITIALIZER] if initializer is None else initializer,
+                    trainable, scope._constraint if constraint is None else constraint,
+                    scope._reuse)
+                if found is not None:
+                    return found
     return scoped_get_variable(
         scope, state.store, name, shape, dtype, initializer, regularizer, None, trainable,
         collections, caching_device, partitioner, validate_shape, use_resource, custom_getter,
