@@ -161,7 +161,8 @@ def test_layer_bad_argument_raises_before_creating_anything(case, store):
 
 
 def test_layer_bad_reuse_value_raises_invalid_reuse(store):
-    with pytest.raises(ts.InvalidReuseError, match="The reuse parameter must be True or False or None"):
+    with pytest.raises(ts.InvalidReuseError,
+                       match="The reuse parameter must be True or False or None"):
         layers.dense(X2, 3, reuse="yes")
     assert len(store) == 0
 

@@ -239,7 +239,8 @@ def _channels_first_on_cpu(layer, x_value, args, y_first):
     before = {v.op.name: v.shape.as_list() for v in tf1.global_variables()}
     y_last = getattr(tf1.layers, layer)(tf1.constant(x_value.transpose(to_last)),
                                         **dict(args, data_format="channels_last"))
-    after = {v.op.name: v.shape.as_list() for v in tf1.global_variables() if v.op.name not in before}
+    after = {v.op.name: v.shape.as_list() for v in tf1.global_variables()
+             if v.op.name not in before}
     assert sorted(before.values()) == sorted(after.values()), (before, after)
     y = tf1.transpose(y_last, to_first)
     assert y.shape.as_list() == y_first.shape.as_list(), (y.shape, y_first.shape)
@@ -269,8 +270,8 @@ def write_cases(rng: np.random.RandomState) -> None:
         graph = tf1.Graph()
         with graph.as_default():
             x_value = _grid(rng, -2, 2, shape)
-            entry = {"name": name, "layer": layer, "kwargs": kw, "input": put(f"{name}/input", x_value),
-                     "weights": {}}
+            entry = {"name": name, "layer": layer, "kwargs": kw,
+                     "input": put(f"{name}/input", x_value), "weights": {}}
             args = dict(kw)
             if "activation" in args:
                 args["activation"] = _activation(args["activation"])

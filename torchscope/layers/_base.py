@@ -69,7 +69,7 @@ def add_weight(name: str, shape: Sequence[int], dtype: torch.dtype, initializer:
                trainable: bool) -> torch.nn.Parameter:
     """A layer weight: ``ts.get_variable`` in the current (layer) scope.
 
-    TF1 creates it with ``get_variable`` — so the scope's initializer and regularizer apply — and
+    TF1 creates it with ``get_variable`` (so the scope's initializer and regularizer apply) and
     adds the layer's own regularizer on top: with both, TF1 has two losses for the weight. Their
     sum is registered here, so ``ts.get_regularization_loss()`` totals the same.
     """

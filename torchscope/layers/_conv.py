@@ -75,7 +75,7 @@ def _apply(rank: int, inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional
     x = inputs.reshape((-1,) + tuple(inputs.shape[-rank - 1:])) if len(batch_shape) > 1 else inputs
     if not channels_first:
         x = x.movedim(-1, 1)
-    weight = kernel.permute(rank + 1, rank, *range(rank))        # [k..., in, out] -> [out, in, k...]
+    weight = kernel.permute(rank + 1, rank, *range(rank))     # [k..., in, out] -> [out, in, k...]
     pads = pads_for(padding, x.shape[2:], kernel.shape[:rank], strides, dilation)
     if is_symmetric(pads):
         y = _CONV[rank](x, weight, bias, strides, tuple(p for p, _ in pads), dilation)

@@ -30,7 +30,8 @@ __all__ = ["dense", "dropout", "flatten"]
 def dense(inputs: torch.Tensor, units: int, activation: Optional[Callable] = None,
           use_bias: bool = True, kernel_initializer: Any = None,
           bias_initializer: Any = Zeros(), kernel_regularizer: Optional[Callable] = None,
-          bias_regularizer: Optional[Callable] = None, activity_regularizer: Optional[Callable] = None,
+          bias_regularizer: Optional[Callable] = None,
+          activity_regularizer: Optional[Callable] = None,
           kernel_constraint: Optional[Callable] = None, bias_constraint: Optional[Callable] = None,
           trainable: bool = True, name: LayerName = None, reuse: Any = None) -> torch.Tensor:
     """A fully connected layer, ``activation(inputs @ kernel + bias)`` (TF1's ``layers.dense``).

@@ -11,15 +11,13 @@ Example:
     (0, 1)
     >>> same_pads(7, 3, 2, 1), same_pads(8, 2, 1, 1), same_pads(8, 3, 1, 2)
     ((1, 1), (0, 1), (2, 2))
-    >>> output_size(8, 3, 2, 1, "same"), output_size(8, 3, 2, 1, "valid")
-    (4, 3)
 """
 
 from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
-__all__ = ["flat_pads", "is_symmetric", "output_size", "pads_for", "same_pads"]
+__all__ = ["flat_pads", "is_symmetric", "pads_for", "same_pads"]
 
 Pads = Tuple[int, int]
 
@@ -30,14 +28,6 @@ def same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> Pads:
     effective = (kernel - 1) * dilation + 1
     total = max((out - 1) * stride + effective - size, 0)
     return total // 2, total - total // 2
-
-
-def output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> int:
-    """The output length of one dimension (TF's ``conv_output_length``)."""
-    if padding in ("same", "causal"):
-        return -(-size // stride)
-    effective = (kernel - 1) * dilation + 1
-    return -(-(size - effective + 1) // stride)
 
 
 def pads_for(padding: str, sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
