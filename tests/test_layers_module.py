@@ -84,24 +84,39 @@ def test_layers_module_built_in_float64_holds_float64_variables(x):
     assert {value.dtype for value in net.state_dict().values()} == {torch.float64}
 
 
-def test_layers_compiled_fullgraph_has_no_graph_breaks_and_matches_eager(net, x):
+class Small(ts.ScopedModule):
+    """conv + batch norm + dense: the compile tests' net (tracing time grows with layers)."""
+
+    def forward(self, x, training=False):
+        h = layers.conv2d(x, 4, 3, strides=2, padding="same", activation=torch.relu)
+        h = layers.batch_normalization(h, training=training)
+        return layers.dense(layers.flatten(h), 2)
+
+
+@pytest.fixture
+def small(x):
+    torch.manual_seed(2)
+    return Small().build(x)
+
+
+def test_layers_compiled_fullgraph_has_no_graph_breaks_and_matches_eager(small, x):
     """fullgraph=True raises at the first graph break; aot_eager functionalizes the in-place
     buffer updates as inductor does, without inductor's compile time."""
-    twin = copy.deepcopy(net)
+    twin = copy.deepcopy(small)
     twin(x)     # an eager pass on the copy's fresh store first, as after build (no recompile)
     compiled = torch.compile(twin, fullgraph=True, backend="aot_eager")
     for training in (True, True, False):
-        torch.testing.assert_close(compiled(x, training), net(x, training))
-    for name, value in net.state_dict().items():
+        torch.testing.assert_close(compiled(x, training), small(x, training))
+    for name, value in small.state_dict().items():
         torch.testing.assert_close(twin.state_dict()[name], value, msg=name)
 
 
-def test_layers_compiled_with_a_training_tensor_has_no_graph_breaks(net, x):
+def test_layers_compiled_with_a_training_tensor_has_no_graph_breaks(small, x):
     """A run-time flag selects with torch.where, so it traces without a data-dependent branch."""
-    twin = copy.deepcopy(net)
+    twin = copy.deepcopy(small)
     twin(x)
     compiled = torch.compile(twin, fullgraph=True, backend="eager")
     for flag in (True, False):
-        torch.testing.assert_close(compiled(x, torch.tensor(flag)), net(x, flag))
-    for name, value in net.state_dict().items():
+        torch.testing.assert_close(compiled(x, torch.tensor(flag)), small(x, flag))
+    for name, value in small.state_dict().items():
         torch.testing.assert_close(twin.state_dict()[name], value, msg=name)
