@@ -39,8 +39,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def normalize_tuple(value: Any, n: int, arg: str, layer: str,
-                    allow_zero: bool = False) -> Tuple[int, ...]:
+def normalize_tuple(value: Any, n: int, arg: str, layer: str) -> Tuple[int, ...]:
     """``value`` (an int or a sequence of ``n`` ints) as an ``n``-tuple of positive ints.
 
     Raises:
@@ -60,13 +59,12 @@ def normalize_tuple(value: Any, n: int, arg: str, layer: str,
             fix=f"{layer} takes {arg}=k (the same for every spatial dimension) or a sequence "
                 f"of {n} ints.")
     values = tuple(int(v) for v in values)
-    low = 0 if allow_zero else 1
-    bad = sorted({v for v in values if v < low})
+    bad = {v for v in values if v < 1}
     if bad:
         raise LayerArgumentError.make(
             f"The `{arg}` argument must be a tuple of {n} integers. Received: {value!r} "
-            f"including {set(bad)} that does not satisfy the requirement `>= {low}`.",
-            fix=f"{layer} needs every {arg} value >= {low}.")
+            f"including {bad} that does not satisfy the requirement `>= 1`.",
+            fix=f"{layer} needs every {arg} value >= 1.")
     return values
 
 
@@ -124,6 +122,16 @@ def normalize_data_format(value: Any, layer: str) -> str:
     return data_format
 
 
+_UNSUPPORTED_FIXES = {
+    # torchscope computes regularization losses from variables on demand (PyTorch re-runs the
+    # forward every step); an activity is not a variable, and a loss appended to a collection
+    # each pass would pile up.
+    "activity_regularizer":
+        "add the penalty to your loss yourself, e.g. loss = loss + reg(y) / y.shape[0] (TF1 "
+        "divided the activity penalty by the batch size).",
+}
+
+
 def check_unsupported(layer: str, **arguments: Any) -> None:
     """Rejects TF1 arguments ``ts.layers`` does not implement (each given as ``name=value``,
     where ``None``/``False`` means unused).
@@ -134,16 +142,9 @@ def check_unsupported(layer: str, **arguments: Any) -> None:
     for arg, value in arguments.items():
         if value is None or value is False:
             continue
-        fixes = {
-            "activity_regularizer":
-                "add the penalty to your loss yourself, e.g. loss = loss + reg(y) / y.shape[0] "
-                "(TF1 divided the activity penalty by the batch size). torchscope computes "
-                "regularization losses from variables on demand, and an activity is not a "
-                "variable.",
-        }
         raise LayerArgumentError.make(
             f"{layer}: `{arg}` is not supported by torchscope. Received: {arg}={value!r}",
-            fix=fixes.get(arg, f"leave {arg} at its default."))
+            fix=_UNSUPPORTED_FIXES.get(arg, f"leave {arg} at its default."))
 
 
 def as_input(inputs: Any, layer: str, min_rank: int, floating: bool = True,

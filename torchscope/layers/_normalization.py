@@ -12,7 +12,7 @@ into it is TF's too (measured with TF 2.21, ``tf.compat.v1.layers`` in graph mod
   **biased** batch variance.
 
 The output is always normalised with the biased batch variance (training) or the moving
-statistics (inference). Two more TF1 facts kept: ``trainable=False`` with ``training=True``
+statistics (inference). ``1 - momentum`` is rounded to float32 first, as TF's constant is. Two more TF1 facts kept: ``trainable=False`` with ``training=True``
 normalises with batch statistics but updates nothing (TF1 put no UPDATE_OPS); float16/bfloat16
 inputs get float32 variables and float32 math.
 
