@@ -13,7 +13,7 @@ Example:
     ...         assert ts.get_variable("w", [3, 3]) is w
 """
 
-from . import checkpoint, initializers, regularizers
+from . import checkpoint, initializers, layers, regularizers
 from ._collections import (add_to_collection, add_to_collections, get_collection,
                            get_regularization_loss, get_regularization_losses, global_variables,
                            local_variables, model_variables, reset_default_graph,
@@ -67,7 +67,7 @@ __all__ = [
     "get_regularization_losses", "global_variables", "local_variables", "model_variables",
     "reset_default_graph", "trainable_variables",
     # initializers and regularizers (submodules and TF1 spellings)
-    "checkpoint", "initializers", "regularizers", "constant_initializer", "glorot_normal_initializer",
+    "checkpoint", "initializers", "layers", "regularizers", "constant_initializer", "glorot_normal_initializer",
     "glorot_uniform_initializer", "no_regularizer", "ones_initializer", "orthogonal_initializer",
     "random_normal_initializer", "random_uniform_initializer", "truncated_normal_initializer",
     "uniform_unit_scaling_initializer", "variance_scaling_initializer", "zeros_initializer",

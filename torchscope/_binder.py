@@ -95,10 +95,10 @@ class PassBinder(StoreBinder):
                 return None
             if shape != record.shape:
                 return None
-        if dtype is not record.dtype:
-            return None
         slot = self._slots.get(record.display)
         if slot is None:
+            return None
+        if dtype is not record.dtype and dtype is not binding(self.module, slot).dtype:
             return None
         self.seen.add(full_name)
         if self.build:
@@ -125,6 +125,10 @@ class PassBinder(StoreBinder):
             register(module, record)
             slot = module._ts_slots[record.display]
         return binding(module, slot)
+
+    def current_dtype(self, store: ScopedParameterStore, record: Record) -> Any:
+        slot = self.module._ts_slots.get(record.display)
+        return binding(self.module, slot).dtype if slot is not None else record.param.dtype
 
     def check_create(self, name: str, trainable: bool) -> None:
         if trainable and not self.build:

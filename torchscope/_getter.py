@@ -62,6 +62,10 @@ class StoreBinder:
         """The display (op) name of a new ``get_variable`` variable: TF's root ``unique_name``."""
         return store.unique_op_name("", name)
 
+    def current_dtype(self, store: ScopedParameterStore, record: Record) -> torch.dtype:
+        """The dtype of the object ``bind`` will return (adopting module re-registrations)."""
+        return store.current(record).dtype
+
     def lookup_variable(self, display: str) -> Any:
         """An existing ``ts.Variable`` with this (freshly uniquified) name: never, outside
         passes (each call makes a new one)."""
@@ -203,8 +207,11 @@ class _TrueGetter:
         return value
 
 
-def check_existing(record: Record, shape: Shape, dtype: torch.dtype, partitioned: bool = False) -> None:
-    """TF1's reuse checks: shape (when given) compatible, dtype equal to the declared one.
+def check_existing(record: Record, shape: Shape, dtype: torch.dtype, partitioned: bool = False,
+                   current: Optional[torch.dtype] = None) -> None:
+    """TF1's reuse checks: shape (when given) compatible; dtype equal to the declared one — or
+    to the variable's ``current`` dtype, so that a model moved with ``.double()``/``.half()``
+    can ask for its variables in the new dtype (layers ask in the input's dtype).
 
     Raises:
         ShapeMismatchError, DTypeMismatchError.
@@ -212,7 +219,7 @@ def check_existing(record: Record, shape: Shape, dtype: torch.dtype, partitioned
     if not is_compatible(shape, record.shape):
         raise ShapeMismatchError(record.name or record.display, shape_str(shape),
                                  shape_str(record.shape), partitioned)
-    if dtype is not record.dtype:
+    if dtype is not record.dtype and dtype is not current:
         raise DTypeMismatchError(record.name or record.display, dtype_name(dtype),
                                  dtype_name(record.dtype), partitioned)
 
@@ -250,9 +257,7 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
                                     regularizer, constraint, **extra)
     if reuse is False and binder.visible(record):
         raise VariableExistsError(name, format_frames(record.origin))
-    check_existing(record, shape, dtype)
-    if binder is STORE_BINDER:
-        store.current(record)
+    check_existing(record, shape, dtype, current=binder.current_dtype(store, record))
     return binder.bind(record)
 
 
@@ -283,7 +288,7 @@ def new_variable(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
     if constraint is not None and not callable(constraint):
         raise VariableArgumentError.other("The `constraint` argument must be a callable.",
                                           fix="pass a function w -> w, or None.")
-    state = getattr(store._local, "scope", None)
+    state = store._local.scope
     spec = dict(initial_value=value, trainable=trainable, collections=keys,
                 name=name if display is None else display, caching_device=None,
                 dtype=value.dtype, constraint=constraint,

@@ -69,7 +69,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
         return forward(module, *args, **kwargs)
     store = module._ts_store
     local = store._local
-    outer = getattr(local, "scope", None)
+    outer = local.scope
     binder = PassBinder(module, store, not module._ts_built)
     binder.state = state = ScopeState(store, OpNames(), binder)
     stores = tls.stores

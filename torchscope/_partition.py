@@ -158,7 +158,8 @@ def partitioned_variable(store: ScopedParameterStore, binder: StoreBinder, name:
     if record is not None:
         if reuse is False and binder.visible(record):
             raise VariableExistsError(name, format_frames(record.origin), partitioned=True)
-        check_existing(record, shape, dtype, partitioned=True)
+        check_existing(record, shape, dtype, partitioned=True,
+                       current=binder.current_dtype(store, record))
         if partitions is not None and partitions != record.partitions:
             raise PartitionerError.make(
                 f"Trying to reuse partitioned variable {name}, but specified partitions "

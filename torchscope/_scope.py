@@ -240,7 +240,7 @@ def current_state() -> ScopeState:
     if state is not None and not state.store._retired:
         return state
     store = get_default_store()
-    state = getattr(store._local, "scope", None)
+    state = store._local.scope
     if state is None:
         state = store._local.scope = ScopeState(store)
     tls.state = state

@@ -130,6 +130,15 @@ class Record:
                 f"dtype={dtype_name(self.dtype)}>")
 
 
+class _StoreLocal(threading.local):
+    """A store's per-thread slots: the scope state (owned by ``_scope``) and the undo log of
+    the open transaction. Every thread starts with both empty."""
+
+    def __init__(self) -> None:
+        self.scope: Any = None
+        self.undo: Optional[List[Callable[[], Any]]] = None
+
+
 class _DefaultStack(threading.local):
     """Per-thread stack of default stores: like TF1's default-graph stack, each thread starts
     with the process-wide default store."""
@@ -175,7 +184,7 @@ class ScopedParameterStore:
         self._regularized: List[Record] = []
         self._op_names = OpNames()
         self._retired = False                       # set when reset_default_graph replaces it
-        self._local = threading.local()             # per-thread state owned by _scope / undo log
+        self._local = _StoreLocal()                 # per-thread scope state and undo log
         # Objects binding these variables (ScopedModules), kept weakly so that re-tying after a
         # conversion can reach every sharer; the store never looks inside them.
         self._bound: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -219,7 +228,8 @@ class ScopedParameterStore:
 
         # Inside a ScopedModule pass over this store, the pass resolves and registers the
         # variable as ts.get_variable would (else the module would never see it).
-        binder = getattr(getattr(self._local, "scope", None), "binder", None) or STORE_BINDER
+        state = self._local.scope
+        binder = (state.binder if state is not None else None) or STORE_BINDER
         with self.transaction():
             return get_variable(self, name, shape, dtype, initializer, regularizer, reuse,
                                 trainable, collections, caching_device, partitioner,
@@ -432,7 +442,7 @@ class ScopedParameterStore:
     # ------------------------------------------------------------------ mutation (internal)
     def log_undo(self, action: Callable[[], Any]) -> None:
         """Records how to undo a mutation, while a transaction is open in this thread."""
-        log = getattr(self._local, "undo", None)
+        log = self._local.undo
         if log is not None:
             log.append(action)
 
@@ -463,7 +473,7 @@ class ScopedParameterStore:
 
     def unique_op_name(self, stack: str, name: str) -> str:
         """The graph's ``unique_name`` for ``stack/name`` (undone if the transaction fails)."""
-        if getattr(self._local, "undo", None) is None:
+        if self._local.undo is None:
             return self._op_names.unique(stack, name)
         journal: List[Tuple[str, Optional[int]]] = []
         result = self._op_names.unique(stack, name, journal=journal)
@@ -504,7 +514,7 @@ class ScopedParameterStore:
         clone = ScopedParameterStore.__new__(ScopedParameterStore)
         memo[id(self)] = clone
         clone._lock = threading.RLock()
-        clone._local = threading.local()
+        clone._local = _StoreLocal()
         clone._retired = False
         clone._bound = weakref.WeakSet()   # the copied modules re-join in __setstate__
         clone.device = self.device
@@ -526,7 +536,7 @@ class ScopedParameterStore:
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._local = _StoreLocal()
         self._bound = weakref.WeakSet()
 
 
@@ -541,7 +551,7 @@ class _Transaction:
 
     def __enter__(self) -> None:
         local = self._local
-        self._outer = getattr(local, "undo", None) is not None
+        self._outer = local.undo is not None
         if not self._outer:
             local.undo = []
 
