@@ -267,3 +267,13 @@ def test_store_get_variable_inside_a_pass_registers_on_the_module():
     net(torch.ones(1))     # re-created by the same code in the next pass, as get_variable
     assert [n for n, _ in net.named_parameters()] == ["u"]
     assert net.get_parameter("u") is net.store["u"]
+
+
+def test_converted_module_may_ask_for_its_variables_in_the_new_dtype():
+    net = ts.ScopedModule.wrap(lambda x: x @ ts.get_variable("w", [3, 2], dtype=x.dtype))
+    net.build(torch.ones(1, 3))
+    net.double()
+    assert net(torch.ones(1, 3, dtype=torch.float64)).dtype == torch.float64
+    with pytest.raises(ts.DTypeMismatchError, match=r"Trying to share variable w, but specified "
+                                                    r"dtype float16 and found dtype float32\."):
+        net(torch.ones(1, 3, dtype=torch.float16))

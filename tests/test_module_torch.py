@@ -167,3 +167,18 @@ def test_variables_in_collections_resolve_to_current_bindings_in_a_pass(net):
     swapped = torch.full((1,), 7.0)
     torch.func.functional_call(module, {"w": swapped}, (torch.ones(1),))
     assert seen[0] is module.get_parameter("w") and seen[1] is swapped
+
+
+def test_compiling_a_deep_copy_compiles_once(net):
+    compiles = []
+
+    def counting_backend(graph_module, example_inputs):
+        compiles.append(graph_module)
+        return graph_module.forward
+
+    clone = copy.deepcopy(net)
+    compiled = torch.compile(clone, backend=counting_backend, fullgraph=True)
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    for _ in range(3):
+        compiled(a, b)
+    assert len(compiles) == 1
