@@ -60,7 +60,7 @@ class PassBinder(StoreBinder):
     """Resolves ``get_variable``/``Variable`` for one pass of one module."""
 
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
-                 "_candidate", "_registry", "_owned", "_slots", "_params", "_buffers")
+                 "_candidate", "_registry", "_owned", "_slots", "_params", "_buffers", "_hits")
 
     def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool) -> None:
         self.module = module
@@ -77,34 +77,55 @@ class PassBinder(StoreBinder):
         self._slots = module._ts_slots
         self._params = module._parameters
         self._buffers = module._buffers
+        if module._ts_hits_generation != store._generation:   # a variable was removed
+            module._ts_hits = {}
+            module._ts_hits_generation = store._generation
+        self._hits = module._ts_hits
 
     # -- the fast path: an existing variable, no getter/partitioner/caching involved
     def fast(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:
         """The module's binding of an existing variable, or None to take the full path (which
-        also raises the right error when something does not match)."""
+        also raises the right error when something does not match).
+
+        What a name resolves to (record, slot) is cached on the module across passes; the
+        binding itself is read afresh every time.
+        """
+        hit = self._hits.get(full_name)
+        if hit is None:
+            hit = self._resolve(full_name)
+            if hit is None:
+                return None
+        record, shape_list, is_param, key, owned = hit
+        seen = self.seen
+        if reuse is False and (not owned or full_name in seen):
+            return None
+        if shape is not None and shape != shape_list and shape != record.shape:
+            return None
+        found = (self._params if is_param else self._buffers).get(key)
+        if found is None:
+            found = self.module.__dict__.get(key)       # a DataParallel replica
+            if found is None:
+                return None
+        if dtype is not record.dtype and dtype is not found.dtype:
+            return None
+        if full_name not in seen:
+            seen.add(full_name)
+            if owned:                                    # the first pass created it here
+                self.state.root_name(full_name)  # type: ignore[union-attr]
+        if self.build:
+            self._count(record.display)
+        return found
+
+    def _resolve(self, full_name: str) -> Optional[tuple]:
         record = self._registry.get(full_name)
         if record is None or record.partitions is not None:
             return None
-        if reuse is False and (full_name in self.seen or full_name not in self._owned):
-            return None
-        if shape is not None:
-            cls = shape.__class__
-            if cls is list:
-                shape = tuple(shape)
-            elif cls is not tuple:
-                return None
-            if shape != record.shape:
-                return None
         slot = self._slots.get(record.display)
         if slot is None:
             return None
-        if dtype is not record.dtype and dtype is not binding(self.module, slot).dtype:
-            return None
-        self.seen.add(full_name)
-        if self.build:
-            self._count(record.display)
-        found = (self._params if slot[0] else self._buffers).get(slot[1])
-        return found if found is not None else binding(self.module, slot)
+        hit = (record, list(record.shape), slot[0], slot[1], full_name in self._owned)
+        self._hits[full_name] = hit
+        return hit
 
     # -- StoreBinder protocol
     def visible(self, record: Record) -> bool:
@@ -116,7 +137,13 @@ class PassBinder(StoreBinder):
         uses[display] = uses.get(display, 0) + 1
 
     def bind(self, record: Record) -> Any:
-        self.seen.add(record.name if record.name is not None else record.display)
+        name = record.name
+        if name is None:
+            self.seen.add(record.display)
+        elif name not in self.seen:
+            self.seen.add(name)
+            if name in self._owned:               # re-created by name, as the first pass did
+                self.state.root_name(name)  # type: ignore[union-attr]
         if self.build:
             self._count(record.display)
         module = self.module
@@ -139,6 +166,7 @@ class PassBinder(StoreBinder):
         self.created_records.append(record)
         if record.name is not None:
             module._ts_owned.add(record.name)
+            self.seen.add(record.name)
         elif self._candidate is not None:
             module._ts_variables[self._candidate] = record.display
         register(module, record)
@@ -146,8 +174,7 @@ class PassBinder(StoreBinder):
     def display(self, store: ScopedParameterStore, name: str) -> str:
         # TF names the variable in the pass's fresh registry; the store keeps display names
         # unique across modules and passes.
-        candidate = self.state.op_names.unique("", name)  # type: ignore[union-attr]
-        return store.unique_display(candidate)
+        return store.unique_display(self.state.root_name(name))  # type: ignore[union-attr]
 
     def lookup_variable(self, display: str) -> Any:
         self._candidate = display
@@ -173,6 +200,7 @@ class PassBinder(StoreBinder):
     def rollback(self) -> None:
         """Removes every variable this (failed) pass created, from the store and the module."""
         module = self.module
+        module._ts_hits.clear()
         for record in reversed(self.created_records):
             unregister(module, record)
             if record.name is not None:

@@ -71,7 +71,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     local = store._local
     outer = local.scope
     binder = PassBinder(module, store, not module._ts_built)
-    binder.state = state = ScopeState(store, OpNames(), binder)
+    binder.state = state = ScopeState(store, OpNames(), binder, module._ts_trace)
     stores = tls.stores
     stores.append(store)
     local.scope = tls.state = state
@@ -91,6 +91,8 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
         stores.pop()
     if binder.build:
         module._ts_built = True
+    if state.record is not None and state.replay is None:
+        module._ts_trace = state.record   # a pass that diverged (or the first) records anew
     return result
 
 
@@ -132,6 +134,9 @@ class ScopedModule(nn.Module):
     _ts_slots: Dict[str, Tuple[bool, str]]
     _ts_variables: Dict[str, str]
     _ts_uses: Dict[str, int]
+    _ts_trace: Optional[list]
+    _ts_hits: Dict[str, tuple]
+    _ts_hits_generation: int
 
     def __init__(self, name: Optional[str] = None, *,
                  store: Optional[ScopedParameterStore] = None) -> None:
@@ -143,6 +148,9 @@ class ScopedModule(nn.Module):
         self._ts_slots = {}             # display name -> (is_parameter, key) on this module
         self._ts_variables = {}         # ts.Variable pass name -> display name
         self._ts_uses = {}              # display name -> resolutions in the first pass
+        self._ts_trace = None           # the last pass's scope entries, replayed by the next
+        self._ts_hits = {}              # get_variable name -> what it resolves to (binder.fast)
+        self._ts_hits_generation = 0    # the store's removal count the cache is valid for
         self._ts_store._bound.add(self)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -205,21 +205,80 @@ class ScopeState:
 
     ``op_names`` is the store's registry (shared by threads, so used under the store's lock) or,
     in a pass, a fresh one; ``binder`` is the pass's binding resolver, None outside passes.
+
+    Replay (passes only). A pass records the everyday scope entries and exits it makes — by
+    name, with a name scope, no defaults — until anything else touches the counters or the
+    op-name registry. The next pass of the module, running the same code, replays that record:
+    each entry is checked against it and takes the recorded names instead of recomputing them,
+    and the counters and registry are left untouched. The first time anything differs, or
+    anything else asks for ``counts`` or ``op_names``, the recorded steps so far are applied to
+    them (``_materialize``) and the pass goes on the ordinary way, so results never differ.
     """
 
-    __slots__ = ("store", "root", "current", "counts", "name_stack", "op_names", "binder",
-                 "shared_op_names", "creators")
+    __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
+                 "shared_op_names", "creators", "replay", "pos", "record")
 
     def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
-                 binder: Any = None) -> None:
+                 binder: Any = None, replay: Optional[List[tuple]] = None) -> None:
         self.store = store
         self.root = self.current = _root_scope()
-        self.counts = ScopeCounts()
+        self._counts = ScopeCounts()
         self.name_stack = ""
         self.shared_op_names = op_names is None
-        self.op_names = store._op_names if op_names is None else op_names
+        self._op_names = store._op_names if op_names is None else op_names
         self.binder = binder
         self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
+        self.replay = replay                 # the previous pass's record, while it matches
+        self.pos = 0
+        # this pass's record (passes only); None once something else touched the counters
+        self.record: Optional[List[tuple]] = [] if binder is not None else None
+
+    @property
+    def counts(self) -> ScopeCounts:
+        if self.replay is not None:
+            self._materialize()
+        self.record = None
+        return self._counts
+
+    @property
+    def op_names(self) -> OpNames:
+        if self.replay is not None:
+            self._materialize()
+        self.record = None
+        return self._op_names
+
+    def _materialize(self) -> None:
+        """Applies the replayed steps to the counters and registry, and stops replaying."""
+        steps, self.replay = self.replay[:self.pos], None  # type: ignore[index]
+        counts, used = self._counts, self._op_names
+        for step in steps:
+            kind = step[0]
+            if kind is _ENTER:
+                _, _, stack, full, new_stack = step
+                if not step[1].endswith("/"):
+                    used.unique(stack, step[1])
+                counts.open(full)
+            elif kind is _EXIT:
+                if step[1] in counts._children:
+                    counts.close_subscopes(step[1])
+            else:
+                used.unique("", step[1])
+
+    def root_name(self, name: str) -> str:
+        """Registers a variable's name at the root of the op-name registry, as TF1 does when it
+        creates the variable (a pass re-creating it by name does so too, so that later names
+        come out as in the first pass); returns the unique name. Replayable."""
+        replay = self.replay
+        if replay is not None:
+            pos = self.pos
+            if pos < len(replay) and replay[pos][0] is _ROOT_NAME and replay[pos][1] == name:
+                self.pos = pos + 1
+                return replay[pos][2]
+            self._materialize()
+        result = self._op_names.unique("", name)
+        if self.record is not None:
+            self.record.append((_ROOT_NAME, name, result))
+        return result
 
     def unique_name(self, name: str) -> str:
         """A unique op/name-scope name under the current name stack."""
@@ -227,6 +286,9 @@ class ScopeState:
             with self.store._lock:
                 return self.store.unique_op_name(self.name_stack, name)
         return self.op_names.unique(self.name_stack, name)
+
+
+_ENTER, _EXIT, _ROOT_NAME = "enter", "exit", "root name"
 
 
 def current_state() -> ScopeState:
@@ -277,6 +339,9 @@ def get_name_scope() -> str:
 # ------------------------------------------------------------------------------- name scopes
 
 _is_compiling = torch.compiler.is_compiling
+# torch keeps this flag for "fast python checks" whether a profiler runs: one attribute read
+# when none does (and a guarded constant inside torch.compile).
+_profiler = torch.autograd.profiler
 
 
 def _enter_name_scope(state: ScopeState, name: Optional[str]) -> Tuple[str, str, Any]:
@@ -301,7 +366,7 @@ def _enter_name_scope(state: ScopeState, name: Optional[str]) -> Tuple[str, str,
         new_stack = returned = ""
     state.name_stack = new_stack
     label = None
-    if new_stack and not _is_compiling() and torch.autograd._profiler_enabled():
+    if new_stack and _profiler._is_profiler_enabled and not _is_compiling():
         label = torch.autograd.profiler.record_function(new_stack)
         label.__enter__()
     return returned, stack, label
@@ -461,9 +526,13 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             self._use_resource = use_resource
 
     def __enter__(self) -> VariableScope:
-        state = current_state()
+        state = _default_stack.state
+        if state is None or state.store._retired:
+            state = current_state()
         target = self._name_or_scope
         old = state.current
+        if target.__class__ is str and target and self._aux and not self._overrides:
+            return self._enter_name(state, target, old)
         by_object = False
         if target.__class__ is str or isinstance(target, str):
             # By name (TF1's string branch): the name scope first (an invalid name fails
@@ -517,6 +586,56 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = (state, old, scope, old_stack, label, token)
         return scope
 
+    def _enter_name(self, state: ScopeState, name: str, old: VariableScope) -> VariableScope:
+        """The everyday entry — by a non-empty name, with a name scope, no scope defaults —
+        inlined, as it runs for every layer of every pass, and replayed from the previous pass
+        when the same code runs again (see ScopeState). Same rules as the general path."""
+        stack = state.name_stack
+        replay = state.replay
+        step = None
+        if replay is not None:
+            pos = state.pos
+            if pos < len(replay):
+                step = replay[pos]
+                if step[0] is not _ENTER or step[1] != name:
+                    step = None
+            if step is None:
+                state._materialize()
+        if step is not None:
+            state.pos += 1
+            full_name, new_stack = step[3], step[4]
+        else:
+            if stack:
+                if name.strip(ALLOWED_CHARS):
+                    raise InvalidNameError.nested(name)
+            elif name[0] not in ROOT_FIRST_CHARS or name.strip(ALLOWED_CHARS):
+                raise InvalidNameError.root(name)
+            if name[-1] == "/":
+                new_stack = name[:-1]
+            elif state.shared_op_names:
+                new_stack = state.unique_name(name)
+            else:
+                new_stack = state._op_names.unique(stack, name)
+            full_name = old._name + "/" + name if old._name else name
+            state._counts.open(full_name)
+            record = state.record
+            if record is not None:
+                record.append((_ENTER, name, stack, full_name, new_stack))
+        state.name_stack = new_stack
+        label = None
+        if _profiler._is_profiler_enabled and not _is_compiling():
+            label = torch.autograd.profiler.record_function(new_stack)
+            label.__enter__()
+        scope = _new_scope(VariableScope)
+        scope._name = full_name
+        scope._name_scope = new_stack + "/"
+        scope._reuse = self._reuse or old._reuse
+        scope._defaults = old._defaults
+        scope._constraint = self._constraint
+        state.current = scope
+        self._entered = (state, old, scope, stack, label, _EXIT)
+        return scope
+
     def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
         """Explicit arguments override the inherited defaults; a getter chains."""
         values = list(scope._defaults[:PLAIN])
@@ -541,14 +660,37 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             raise ScopeNestingError.variable_scope()
         self._entered = None
         try:
-            if token is not None:
+            if token is _EXIT:
+                _exit_name(state, scope._name)
+            elif token is not None:
                 state.counts.restore(token)
             else:
-                state.counts.close_subscopes(scope._name)
+                counts = state.counts
+                if scope._name in counts._children:
+                    counts.close_subscopes(scope._name)
             state.current = old
         finally:
             if old_stack is not None:
-                _exit_name_scope(state, old_stack, label)
+                if label is not None:
+                    label.__exit__(None, None, None)
+                state.name_stack = old_stack
+
+
+def _exit_name(state: ScopeState, full_name: str) -> None:
+    """The exit of an everyday entry: replayed, recorded, or applied to the counters."""
+    replay = state.replay
+    if replay is not None:
+        pos = state.pos
+        if pos < len(replay) and replay[pos][0] is _EXIT:
+            state.pos = pos + 1
+            return
+        state._materialize()
+    counts = state._counts
+    if full_name in counts._children:
+        counts.close_subscopes(full_name)
+    record = state.record
+    if record is not None:
+        record.append((_EXIT, full_name))
 
 
 class variable_creator_scope:  # noqa: N801 - TF1's spelling

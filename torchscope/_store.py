@@ -184,6 +184,7 @@ class ScopedParameterStore:
         self._regularized: List[Record] = []
         self._op_names = OpNames()
         self._retired = False                       # set when reset_default_graph replaces it
+        self._generation = 0                        # counts removals (modules' caches check it)
         self._local = _StoreLocal()                 # per-thread scope state and undo log
         # Objects binding these variables (ScopedModules), kept weakly so that re-tying after a
         # conversion can reach every sharer; the store never looks inside them.
@@ -498,6 +499,7 @@ class ScopedParameterStore:
     def remove(self, record: Record) -> None:
         """Forgets a variable entirely (a failed build pass rolls back through this)."""
         with self._lock:
+            self._generation += 1
             if record.name is not None and self._registry.get(record.name) is record:
                 del self._registry[record.name]
             if self._records.get(record.display) is record:
@@ -516,6 +518,7 @@ class ScopedParameterStore:
         clone._lock = threading.RLock()
         clone._local = _StoreLocal()
         clone._retired = False
+        clone._generation = self._generation
         clone._bound = weakref.WeakSet()   # the copied modules re-join in __setstate__
         clone.device = self.device
         clone._op_names = self._op_names.copy()

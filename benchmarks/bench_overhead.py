@@ -1,0 +1,163 @@
+"""What a ``ScopedModule`` costs over plain PyTorch: a siamese MLP training step.
+
+One step is forward (two towers sharing weights) + loss + backward. Three models compute the
+same math, and are timed interleaved in one process (round-robin, median of rounds):
+
+* **ts**: a ``ScopedModule`` written in TF1 style (``variable_scope("tower", reuse=...)``);
+* **(a) idiomatic**: ``nn.Linear`` layers, the tower module called twice;
+* **(b) raw**: tied ``nn.Parameter``s and ``torch.addmm`` — the pure-overhead baseline.
+
+Printed: µs per step for each, and the ratios ts/(a) and ts/(b), eager and under
+``torch.compile`` (ts and (b) compiled with ``fullgraph=True``), plus Dynamo's graph-break count
+for the ScopedModule. Goals (DESIGN §4): eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05; compiled
+ts/(b) ≤ 1.02; 0 graph breaks. Sizes: hidden 256 / batch 16, and hidden 16 / batch 1 (where
+Python overhead shows most).
+
+Run: ``python benchmarks/bench_overhead.py [--device cuda] [--rounds 30] [--no-compile]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import torchscope as ts
+
+LAYERS = 3
+
+
+class TFSiamese(ts.ScopedModule):
+    """The TF1-style port: one tower function, entered twice with reuse."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.hidden = hidden
+
+    def tower(self, x: torch.Tensor, reuse: bool) -> torch.Tensor:
+        with ts.variable_scope("tower", reuse=reuse):
+            for i in range(LAYERS):
+                with ts.variable_scope(f"fc{i}"):
+                    w = ts.get_variable("weights", [self.hidden, self.hidden])
+                    b = ts.get_variable("biases", [self.hidden],
+                                        initializer=ts.zeros_initializer())
+                    x = torch.relu(torch.addmm(b, x, w))
+        return x
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.tower(a, reuse=False), self.tower(b, reuse=True)
+
+
+class IdiomaticSiamese(nn.Module):
+    """(a) What a PyTorch user writes: nn.Linear layers, the tower called twice."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.tower = nn.Sequential(*[m for _ in range(LAYERS)
+                                     for m in (nn.Linear(hidden, hidden), nn.ReLU())])
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.tower(a), self.tower(b)
+
+
+class RawSiamese(nn.Module):
+    """(b) The same math on raw tied parameters: no module-call or scope overhead."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.randn(hidden, hidden) * 0.1) for _ in range(LAYERS)])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.zeros(hidden)) for _ in range(LAYERS)])
+
+    def tower(self, x: torch.Tensor) -> torch.Tensor:
+        for w, b in zip(self.weights, self.biases):
+            x = torch.relu(torch.addmm(b, x, w))
+        return x
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.tower(a), self.tower(b)
+
+
+def _step(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> None:
+    ya, yb = model(a, b)
+    loss = (ya - yb).square().sum()
+    loss.backward()
+
+
+def _time(model: nn.Module, a: torch.Tensor, b: torch.Tensor, steps: int, device: str) -> float:
+    params = list(model.parameters())
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        _step(model, a, b)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / steps * 1e6
+
+
+def _bench(models: dict, a: torch.Tensor, b: torch.Tensor, rounds: int, steps: int,
+           device: str) -> dict:
+    """Median µs per step of each model, and the median of the per-round ratios to the others.
+
+    Models run round-robin, so each round compares them under the same machine conditions;
+    the paired ratio is what is reported, being far steadier than a ratio of medians on a
+    shared machine.
+    """
+    for model in models.values():        # warm up (and compile)
+        for _ in range(20):
+            _step(model, a, b)
+    samples = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            samples[name].append(_time(model, a, b, steps, device))
+    result = {name: statistics.median(values) for name, values in samples.items()}
+    for name in models:
+        if name != "ts":
+            result["ts/" + name] = statistics.median(
+                t / o for t, o in zip(samples["ts"], samples[name]))
+    return result
+
+
+def run(hidden: int, batch: int, device: str, rounds: int, compile_too: bool) -> None:
+    torch.manual_seed(0)
+    a = torch.randn(batch, hidden, device=device)
+    b = torch.randn(batch, hidden, device=device)
+    steps = 50 if hidden <= 64 else 10
+    ts_model = TFSiamese(hidden).to(device).build(a, b)
+    models = {"ts": ts_model, "idiomatic": IdiomaticSiamese(hidden).to(device),
+              "raw": RawSiamese(hidden).to(device)}
+    eager = _bench(models, a, b, rounds, steps, device)
+    print(f"hidden {hidden:4d} batch {batch:3d} {device} eager:  ts {eager['ts']:8.1f} µs  "
+          f"(a) {eager['idiomatic']:8.1f} µs  (b) {eager['raw']:8.1f} µs  |  "
+          f"ts/(a) {eager['ts/idiomatic']:.3f}  ts/(b) {eager['ts/raw']:.3f}")
+    if not compile_too:
+        return
+    explanation = torch._dynamo.explain(ts_model)(a, b)
+    compiled = {"ts": torch.compile(ts_model, fullgraph=True),
+                "raw": torch.compile(models["raw"], fullgraph=True)}
+    timings = _bench(compiled, a, b, rounds, steps, device)
+    print(f"hidden {hidden:4d} batch {batch:3d} {device} compiled: ts {timings['ts']:8.1f} µs  "
+          f"(b) {timings['raw']:8.1f} µs  |  ts/(b) {timings['ts/raw']:.3f}  "
+          f"graph breaks {explanation.graph_break_count}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--no-compile", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    for hidden, batch in ((256, 16), (16, 1)):
+        run(hidden, batch, args.device, args.rounds, not args.no_compile)
+
+
+if __name__ == "__main__":
+    main()
