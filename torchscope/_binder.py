@@ -60,7 +60,7 @@ class PassBinder(StoreBinder):
     """Resolves ``get_variable``/``Variable`` for one pass of one module."""
 
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
-                 "_candidate", "_registry", "_owned", "_slots", "_params", "_buffers", "_hits")
+                 "_candidate", "_params", "_buffers", "_hits")
 
     def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool) -> None:
         self.module = module
@@ -71,10 +71,8 @@ class PassBinder(StoreBinder):
         self.created_records: List[Record] = []  # new in this pass: rolled back if it fails
         self.cached: Dict[tuple, Any] = {}      # caching_device copies, once per pass
         self._candidate: Optional[str] = None
-        # looked up once per pass for the fast path (these dict objects never change identity)
-        self._registry = store._registry
-        self._owned = module._ts_owned
-        self._slots = module._ts_slots
+        # looked up once per pass for the fast path (these dict objects never change identity;
+        # under torch.compile every attribute read here is a guard, so only these few)
         self._params = module._parameters
         self._buffers = module._buffers
         if module._ts_hits_generation != store._generation:   # a variable was removed
@@ -87,43 +85,52 @@ class PassBinder(StoreBinder):
         """The module's binding of an existing variable, or None to take the full path (which
         also raises the right error when something does not match).
 
-        What a name resolves to (record, slot) is cached on the module across passes; the
-        binding itself is read afresh every time.
+        What a name resolves to is cached on the module across passes as one short string —
+        ``"P"``/``"B"`` (parameter or buffer), ``"o"``/``"s"`` (owned by this module, or
+        shared from elsewhere), then the key — because ``torch.compile`` guards every value
+        the traced code reads: one string is one guard. The binding is read afresh every time,
+        and the shape and dtype are checked against it.
         """
         hit = self._hits.get(full_name)
         if hit is None:
             hit = self._resolve(full_name)
             if hit is None:
                 return None
-        record, shape_list, is_param, key, owned = hit
+        owned = hit[1] == "o"
         seen = self.seen
         if reuse is False and (not owned or full_name in seen):
             return None
-        if shape is not None and shape != shape_list and shape != record.shape:
-            return None
-        found = (self._params if is_param else self._buffers).get(key)
+        key = hit[2:]
+        found = (self._params if hit[0] == "P" else self._buffers).get(key)
         if found is None:
             found = self.module.__dict__.get(key)       # a DataParallel replica
             if found is None:
                 return None
-        if dtype is not record.dtype and dtype is not found.dtype:
+        if dtype is not found.dtype:
             return None
+        if shape is not None:
+            if shape.__class__ is list:
+                shape = tuple(shape)
+            if shape != found.shape:
+                return None
         if full_name not in seen:
             seen.add(full_name)
             if owned:                                    # the first pass created it here
                 self.state.root_name(full_name)  # type: ignore[union-attr]
         if self.build:
-            self._count(record.display)
+            self._count(self.store._registry[full_name].display)
         return found
 
-    def _resolve(self, full_name: str) -> Optional[tuple]:
-        record = self._registry.get(full_name)
+    def _resolve(self, full_name: str) -> Optional[str]:
+        record = self.store._registry.get(full_name)
         if record is None or record.partitions is not None:
             return None
-        slot = self._slots.get(record.display)
+        module = self.module
+        slot = module._ts_slots.get(record.display)
         if slot is None:
             return None
-        hit = (record, list(record.shape), slot[0], slot[1], full_name in self._owned)
+        owned = full_name in module._ts_owned
+        hit = ("P" if slot[0] else "B") + ("o" if owned else "s") + slot[1]
         self._hits[full_name] = hit
         return hit
 
@@ -142,7 +149,7 @@ class PassBinder(StoreBinder):
             self.seen.add(record.display)
         elif name not in self.seen:
             self.seen.add(name)
-            if name in self._owned:               # re-created by name, as the first pass did
+            if name in self.module._ts_owned:     # re-created by name, as the first pass did
                 self.state.root_name(name)  # type: ignore[union-attr]
         if self.build:
             self._count(record.display)

@@ -54,7 +54,7 @@ from torch import nn
 
 from ._binder import PassBinder, binding, register
 from ._names import OpNames
-from ._scope import ScopeState, variable_scope
+from ._scope import ScopeState, _is_compiling, variable_scope
 from ._store import ScopedParameterStore, _default_stack
 
 __all__ = ["ScopedModule"]
@@ -70,8 +70,12 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     store = module._ts_store
     local = store._local
     outer = local.scope
+    # Under torch.compile nothing is replayed or recorded: the traced code would read (and
+    # guard on) every recorded step, where fresh counters cost nothing at run time.
+    compiling = _is_compiling()
     binder = PassBinder(module, store, not module._ts_built)
-    binder.state = state = ScopeState(store, OpNames(), binder, module._ts_trace)
+    binder.state = state = ScopeState(store, OpNames(), binder,
+                                      None if compiling else module._ts_trace, not compiling)
     stores = tls.stores
     stores.append(store)
     local.scope = tls.state = state
@@ -91,7 +95,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
         stores.pop()
     if binder.build:
         module._ts_built = True
-    if state.record is not None and state.replay is None:
+    if state.record is not None and state.replay is None and not compiling:
         module._ts_trace = state.record   # a pass that diverged (or the first) records anew
     return result
 

@@ -219,7 +219,8 @@ class ScopeState:
                  "shared_op_names", "creators", "replay", "pos", "record")
 
     def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
-                 binder: Any = None, replay: Optional[List[tuple]] = None) -> None:
+                 binder: Any = None, replay: Optional[List[tuple]] = None,
+                 recording: bool = False) -> None:
         self.store = store
         self.root = self.current = _root_scope()
         self._counts = ScopeCounts()
@@ -231,7 +232,7 @@ class ScopeState:
         self.replay = replay                 # the previous pass's record, while it matches
         self.pos = 0
         # this pass's record (passes only); None once something else touched the counters
-        self.record: Optional[List[tuple]] = [] if binder is not None else None
+        self.record: Optional[List[tuple]] = [] if recording else None
 
     @property
     def counts(self) -> ScopeCounts:
