@@ -82,6 +82,20 @@ class RawSiamese(nn.Module):
         return self.tower(a), self.tower(b)
 
 
+def _copy_weights(ts_model: TFSiamese, idiomatic: IdiomaticSiamese, raw: RawSiamese) -> None:
+    """Gives the three models the same values: the math is then identical (timings depend on
+    the values — e.g. how many activations the ReLUs zero)."""
+    linears = [m for m in idiomatic.tower if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for i in range(LAYERS):
+            w = ts_model.get_parameter(f"tower/fc{i}/weights")
+            b = ts_model.get_parameter(f"tower/fc{i}/biases")
+            raw.weights[i].copy_(w)
+            raw.biases[i].copy_(b)
+            linears[i].weight.copy_(w.T)
+            linears[i].bias.copy_(b)
+
+
 def _step(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> None:
     ya, yb = model(a, b)
     loss = (ya - yb).square().sum()
@@ -133,6 +147,7 @@ def run(hidden: int, batch: int, device: str, rounds: int, compile_too: bool) ->
     ts_model = TFSiamese(hidden).to(device).build(a, b)
     models = {"ts": ts_model, "idiomatic": IdiomaticSiamese(hidden).to(device),
               "raw": RawSiamese(hidden).to(device)}
+    _copy_weights(ts_model, models["idiomatic"], models["raw"])
     eager = _bench(models, a, b, rounds, steps, device)
     print(f"hidden {hidden:4d} batch {batch:3d} {device} eager:  ts {eager['ts']:8.1f} µs  "
           f"(a) {eager['idiomatic']:8.1f} µs  (b) {eager['raw']:8.1f} µs  |  "
@@ -153,8 +168,13 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads for torch (default 1: a second pool thread waking "
+                             "for tiny matmuls adds more noise than signal)")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} CPU thread(s), {args.rounds} rounds; "
+          "ratios are medians of per-round ratios")
     for hidden, batch in ((256, 16), (16, 1)):
         run(hidden, batch, args.device, args.rounds, not args.no_compile)
 
