@@ -379,7 +379,7 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
         trainable = True if trainable is None else bool(trainable)
         param = nn.Parameter(value, requires_grad=trainable and (
             value.dtype.is_floating_point or value.dtype.is_complex))
-        record = Record(name, store.unique_op_name("", name), param, tuple(value.shape),
+        record = Record(name, store._op_names.unique("", name), param, tuple(value.shape),
                         value.dtype, trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY,
                         None, constraint, None, user_frames())
         store.add(record)

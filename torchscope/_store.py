@@ -60,7 +60,7 @@ class GraphKeys:
 
 _TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
-_MAX_ORIGIN_FRAMES = 3
+_MAX_ORIGIN_FRAMES = 2
 
 
 _SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
@@ -465,7 +465,8 @@ class ScopedParameterStore:
             if items is None:
                 items = collections[key] = []
             items.append(record)
-        self.log_undo(lambda: self.remove(record))
+        if self._local.undo is not None:
+            self._local.undo.append(lambda: self.remove(record))
         return record
 
     def add_regularizer(self, record: Record) -> None:

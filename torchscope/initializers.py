@@ -280,10 +280,15 @@ class VarianceScaling(Initializer):
         self.seed, self.dtype = seed, _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        dtype = _float_dtype(self._dtype(dtype))
+        # float32 is every default; the check is for the rest (this runs per variable built)
+        dtype = self.dtype if dtype is None else dtype
+        if dtype is not torch.float32:
+            dtype = _float_dtype(dtype)
         full = partition_info.full_shape if partition_info is not None else shape
         fan_in, fan_out = compute_fans(full)
-        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        mode = self.mode
+        fan = fan_in if mode == "fan_in" else fan_out if mode == "fan_out" else (
+            (fan_in + fan_out) / 2.0)
         scale = self.scale / max(1.0, fan)
         out, gen = self._empty(shape, dtype)
         if self.distribution in ("normal", "truncated_normal"):
