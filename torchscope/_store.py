@@ -534,7 +534,7 @@ class ScopedParameterStore:
 
     def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"], state["_local"], state["_bound"]
+        del state["_lock"], state["_local"], state["_bound"], state["_by_id"]
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -542,6 +542,8 @@ class ScopedParameterStore:
         self._lock = threading.RLock()
         self._local = _StoreLocal()
         self._bound = weakref.WeakSet()
+        # object ids change across pickling: index the unpickled parameters afresh
+        self._by_id = {id(record.param): record for record in self._records.values()}
 
 
 class _Transaction:
