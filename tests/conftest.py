@@ -1,10 +1,16 @@
 """Shared fixtures: every test starts and must end at the root scope of a clean default store."""
 
+import os
+import sys
+
 import pytest
 import torch
 
 import torchscope as ts
 from torchscope import _store
+
+# test modules import their shared helpers (tf1_helpers, tfckpt_writer) from this folder
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -143,13 +143,13 @@ def test_shape_mismatch_raises_with_both_shapes_and_writes_nothing():
     with store.as_default():
         ok = ts.get_variable("a", [4, 3])
         bad = ts.get_variable("b", [3, 4])
-    before = ok.detach().clone()
+    before, before_bad = ok.detach().clone(), bad.detach().clone()
     with pytest.raises(ts.AssignmentMapError,
                        match=r"Shape of variable b \(\(3, 4\)\) doesn't match with shape of "
                              r"tensor tower_1/w \(\(4, 3\)\) from checkpoint reader\."):
         ts.checkpoint.init_from_checkpoint(SHARDED, {"tower_0/w": "a", "tower_1/w": "b"},
                                            store=store)
-    assert torch.equal(ok.detach(), before)
+    assert torch.equal(ok.detach(), before) and torch.equal(bad.detach(), before_bad)
 
 
 def test_dtype_mismatch_raises_before_writing():
@@ -163,7 +163,7 @@ def test_dtype_mismatch_raises_before_writing():
                              r"dtype int32"):
         ts.checkpoint.init_from_checkpoint(SHARDED, {"tower_0/w": "a", "global_step": "step"},
                                            store=store)
-    assert torch.equal(first.detach(), before)
+    assert torch.equal(first.detach(), before) and step.item() == 0
 
 
 def test_scope_mapped_to_a_name_raises_tf1_error():

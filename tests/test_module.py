@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 import torchscope as ts
+from tf1_helpers import tower_module
 from torchscope._names import escape_key, unescape_key
 
 
@@ -214,14 +215,7 @@ def test_subclass_super_forward_joins_the_running_pass():
 
 def test_modules_on_one_store_register_the_same_parameter_objects():
     store = ts.ScopedParameterStore()
-
-    def tower(reuse):
-        def fn(x):
-            with ts.variable_scope("tower", reuse=reuse):
-                return x @ ts.get_variable("w", [2, 2])
-        return ts.ScopedModule.wrap(fn, store=store)
-
-    parent = nn.ModuleDict({"a": tower(False), "b": tower(True)})
+    parent = nn.ModuleDict({"a": tower_module(store, False), "b": tower_module(store, True)})
     parent["a"](torch.ones(1, 2))
     parent["b"](torch.ones(1, 2))
     assert parent["a"].store is store and parent["b"].store is store

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import torchscope as ts
+from tf1_helpers import tower_module
 
 
 class MLP(ts.ScopedModule):
@@ -89,14 +90,8 @@ def test_deepcopy_shares_within_itself_not_with_the_original(net):
 
 def test_deepcopy_of_module_keeps_ties_between_sharing_modules():
     store = ts.ScopedParameterStore()
-
-    def tower(reuse):
-        def fn(x):
-            with ts.variable_scope("tower", reuse=reuse):
-                return x @ ts.get_variable("w", [2, 2])
-        return ts.ScopedModule.wrap(fn, store=store)
-
-    parent = torch.nn.ModuleDict({"a": tower(False), "b": tower(True)})
+    parent = torch.nn.ModuleDict({"a": tower_module(store, False),
+                                  "b": tower_module(store, True)})
     parent["a"](torch.ones(1, 2)), parent["b"](torch.ones(1, 2))
     clone = copy.deepcopy(parent)
     w = clone["a"].get_parameter("tower/w")

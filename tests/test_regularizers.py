@@ -198,52 +198,6 @@ def test_regularizer_that_raises_leaves_no_variable(store):
     ts.get_variable("w", [2])                     # the name is free again
 
 
-def test_scope_regularizer_tf1_case_62(store):
-    """§3.5 case 62: scope regularizers are inherited, replaced by set_regularizer and by the
-    get_variable argument, disabled by no_regularizer; reuse adds no loss."""
-    init = ts.constant_initializer(0.3)
-
-    def r1(v):
-        return v.mean() + 0.1
-
-    def r2(v):
-        return v.mean() + 0.2
-
-    with ts.variable_scope("tower3", regularizer=r1) as tower:
-        with ts.variable_scope("foo", initializer=init):
-            v = ts.get_variable("v", [])
-            assert losses() == [pytest.approx(0.4)]
-        with ts.variable_scope(tower, initializer=init) as scope:
-            ts.get_variable("u", [])
-            scope.set_regularizer(r2)
-            ts.get_variable("w", [])
-            ts.get_variable("x", [], regularizer=ts.no_regularizer)
-            with ts.variable_scope("baz", regularizer=ts.no_regularizer):
-                ts.get_variable("y", [])
-            scope.set_regularizer(ts.no_regularizer)
-            ts.get_variable("z", [])
-            assert losses() == [pytest.approx(0.4), pytest.approx(0.4), pytest.approx(0.5)]
-        with ts.variable_scope("foo", reuse=True):
-            assert ts.get_variable("v", []) is v
-            assert len(losses()) == 3              # no new loss added
-
-
-def test_regularization_loss_names_tf1_case_63(store):
-    """§3.5 case 63: losses are named ``<variable>/Regularizer/...`` (TF: ``s/a/Regularizer/
-    add:0``), so a scope filter on that prefix finds them; no_regularizer and reuse add none."""
-    with ts.variable_scope("s", regularizer=tsr.l1(1.0)):
-        ts.get_variable("a", initializer=[1.0])
-        ts.get_variable("b", initializer=[2.0], regularizer=ts.no_regularizer)
-        with ts.variable_scope("t"):
-            ts.get_variable("c", initializer=[4.0])
-    with ts.variable_scope("s", reuse=True):
-        ts.get_variable("a", [1], regularizer=tsr.l1(5.0))
-    assert losses() == [1.0, 4.0]
-    assert losses("s/a/Regularizer/") == [1.0]
-    assert losses("s/t/c/Regularizer/") == [4.0]
-    assert losses("s/b/") == []
-
-
 # --------------------------------------------------------------------------- scope filtering
 
 @pytest.fixture

@@ -5,22 +5,13 @@ still get the full variable-scope prefix. Ops are observed with ``ts.name_scope(
 is the op name TF1 would print, without ``:0``).
 """
 
-import re
 
 import pytest
 
 import torchscope as ts
+from tf1_helpers import first_line, op
 
 
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
-
-
-def op(name):
-    """The name TF1 would give an op ``name`` created here (``tf.constant([], name=name)``)."""
-    with ts.name_scope(name) as scope:
-        return scope[:-1]
 
 
 def gv_name(name):

@@ -5,22 +5,13 @@ observed a name scope through an op or ``name_scope("scope2")``, these tests ent
 ``ts.name_scope``, which shares TF's uniquification registry with ops.
 """
 
-import re
 
 import pytest
 
 import torchscope as ts
+from tf1_helpers import first_line, op
 
 
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
-
-
-def op(name):
-    """The name TF1 would give an op ``name`` created here (``tf.constant(0., name=name)``)."""
-    with ts.name_scope(name) as scope:
-        return scope[:-1]
 
 
 def ns(name):

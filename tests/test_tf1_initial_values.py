@@ -5,13 +5,13 @@ and raises ``ts.InvalidDTypeError``; ``"float32_ref"`` names float32); constants
 numpy arrays, Python numbers or lists, converted with TF's rules (int → int32, float → float32).
 """
 
-import re
 
 import numpy as np
 import pytest
 import torch
 
 import torchscope as ts
+from tf1_helpers import first_line
 
 GK = ts.GraphKeys
 
@@ -19,10 +19,6 @@ NOT_VALID = ("The initializer passed is not valid. It should be a callable with 
              "the shape should not be provided or an instance of `ts.initializers.*' and "
              "`shape` should be fully defined.")
 
-
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
 
 
 def dtype_mismatch_msg(found, wanted):

@@ -7,17 +7,13 @@ regularization losses are computed on demand, and TF1's loss op names
 differentiable copy on a torch device ("meta" shows where copies go on a CPU-only machine).
 """
 
-import re
 
 import pytest
 import torch
 
 import torchscope as ts
+from tf1_helpers import first_line
 
-
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
 
 
 def snapshot(store):

@@ -5,37 +5,20 @@ Where TF1 observed a name scope with an op (``tf.constant(0., name=n).name``), t
 op names TF would have produced, so ``s[:-1]`` is the op name without ``:0``.
 """
 
-import re
 import threading
 
 import pytest
 import torch
 
 import torchscope as ts
+from tf1_helpers import first_line, op, exists_msg, missing_msg
 
 ROOT_PATTERN = r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$"
 NESTED_PATTERN = r"^[A-Za-z0-9_.\\/>-]*$"
 
 
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
 
 
-def op(name):
-    """The name TF1 would give an op ``name`` created here (``tf.constant(0., name=name)``)."""
-    with ts.name_scope(name) as scope:
-        return scope[:-1]
-
-
-def exists_msg(name):
-    return (f"Variable {name} already exists, disallowed. Did you mean to set reuse=True or "
-            "reuse=ts.AUTO_REUSE in VarScope?")
-
-
-def missing_msg(name):
-    return (f"Variable {name} does not exist, or was not created with ts.get_variable(). "
-            "Did you mean to set reuse=ts.AUTO_REUSE in VarScope?")
 
 
 # ------------------------------------------------------------------------------ case 14

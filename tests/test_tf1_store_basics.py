@@ -5,29 +5,17 @@ TF1's ``_VariableStore.get_variable(name, shape, reuse=...)`` is ``store.get_var
 ``tf.`` spelled ``ts.``, and continue with why/fix paragraphs.
 """
 
-import re
 
 import pytest
 import torch
 
 import torchscope as ts
+from tf1_helpers import first_line, exists_msg, missing_msg
 
 GK = ts.GraphKeys
 
 
-def first_line(text):
-    """A ``match=`` pattern pinning the whole first line of an error message."""
-    return r"\A" + re.escape(text) + r"(?:\n|\Z)"
 
-
-def exists_msg(name):
-    return (f"Variable {name} already exists, disallowed. Did you mean to set reuse=True or "
-            "reuse=ts.AUTO_REUSE in VarScope?")
-
-
-def missing_msg(name):
-    return (f"Variable {name} does not exist, or was not created with ts.get_variable(). "
-            "Did you mean to set reuse=ts.AUTO_REUSE in VarScope?")
 
 
 def names(store, items):
