@@ -5,12 +5,10 @@ Each case starts from a small valid bundle written by the test-only writer, then
 
 import os
 import re
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfckpt_writer  # noqa: E402
 
 from torchscope import checkpoint  # noqa: E402

@@ -3,13 +3,10 @@
 The writer itself was checked against real TensorFlow when the fixtures were generated.
 """
 
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfckpt_writer  # noqa: E402
 
 from torchscope import checkpoint  # noqa: E402

@@ -1,13 +1,10 @@
 """The raw snappy decoder: every element encoding, overlapping copies, and malformed streams."""
 
-import os
 import re
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tfckpt_writer import encode_varint, snappy_compress  # noqa: E402
 
 from torchscope._errors import CheckpointFormatError  # noqa: E402
