@@ -706,7 +706,7 @@ BUILTINS = {
     "ScopeArgumentError": (TypeError,), "ScopeNestingError": (RuntimeError,),
     "CustomGetterError": (ValueError,), "VariableArgumentError": (ValueError,),
     "PartitionerError": (ValueError,), "RegularizerError": (ValueError,),
-    "TemplateError": (ValueError,), "PassError": (ValueError,), "TieError": (RuntimeError,),
+    "TemplateError": (ValueError,), "PassError": (ValueError,),
     "StateDictError": (RuntimeError,), "CheckpointNotFoundError": (FileNotFoundError,),
     "CheckpointFormatError": (ValueError,), "CheckpointChecksumError": (ValueError,),
     "UnsupportedCheckpointError": (ValueError,), "TensorNotFoundError": (ValueError,),

@@ -66,10 +66,21 @@ def test_same_unique_name_twice_raises_already_exists_with_definition_site(store
         tmpl()
 
 
-# §3.12 case 115 (TF's test_unique_name_raise_error_in_eager, error T3) has no torchscope
-# counterpart and therefore no test: TF rejects ``unique_name_`` only when eager execution is
-# enabled, and torchscope has no eager/graph split — it always follows TF1's graph-mode rules,
-# where ``unique_name_`` is valid (cases 114 and 116 test it).
+def test_unique_name_is_accepted_where_tf_eager_would_refuse_it(store):
+    """§3.12 case 115, restated: TF rejects ``unique_name_`` only under eager execution (T3).
+    torchscope has no eager/graph split — it follows TF1's graph-mode rules everywhere,
+    ``ScopedModule`` passes included — so ``unique_name_`` names the template's scope verbatim
+    (not uniquified), in a pass as outside one."""
+    tmpl = ts.make_template("_", variable_scoped_function, unique_name_="s1")
+    assert store.name_of(tmpl()) == "s1/dummy"
+
+    def forward(x):
+        return x * ts.make_template("_", variable_scoped_function, unique_name_="u")()
+
+    net = ts.ScopedModule.wrap(forward)
+    net(torch.ones(1))
+    net(torch.ones(1))
+    assert [name for name, _ in net.named_parameters()] == ["u/dummy"]
 
 
 def test_same_unique_name_with_root_reuse_shares_the_variable(store):

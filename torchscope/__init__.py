@@ -24,7 +24,7 @@ from ._errors import (AssignmentMapError, CheckpointChecksumError, CheckpointFor
                       InvalidNameError, InvalidReuseError, InvalidShapeError, LayerArgumentError,
                       PartitionerError, PassError, RegularizerError, ScopeArgumentError,
                       ScopeNestingError, ShapeMismatchError, StateDictError, TemplateError,
-                      TensorNotFoundError, TieError, TorchscopeError, UnsupportedCheckpointError,
+                      TensorNotFoundError, TorchscopeError, UnsupportedCheckpointError,
                       VariableArgumentError, VariableExistsError, VariableNotFoundError)
 from ._module import ScopedModule
 from ._safetensors import load_safetensors, save_safetensors
@@ -80,7 +80,7 @@ __all__ = [
     "InitializerTypeError", "InvalidDTypeError", "InvalidNameError", "InvalidReuseError",
     "InvalidShapeError", "LayerArgumentError", "PartitionerError", "PassError",
     "RegularizerError", "ScopeArgumentError", "ScopeNestingError", "ShapeMismatchError",
-    "StateDictError", "TemplateError", "TensorNotFoundError", "TieError", "TorchscopeError",
+    "StateDictError", "TemplateError", "TensorNotFoundError", "TorchscopeError",
     "UnsupportedCheckpointError", "VariableArgumentError", "VariableExistsError",
     "VariableNotFoundError",
 ]

@@ -33,7 +33,6 @@ The hierarchy::
     ├── RegularizerError             (ValueError)
     ├── TemplateError                (ValueError)
     ├── PassError                    (ValueError)   ScopedModule pass rules
-    ├── TieError                     (RuntimeError) shared parameters that could not stay one object
     ├── StateDictError               (RuntimeError) like torch's load_state_dict errors
     ├── CheckpointNotFoundError      (FileNotFoundError)
     ├── CheckpointFormatError        (ValueError)
@@ -46,7 +45,7 @@ The hierarchy::
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 __all__ = [
     "TorchscopeError",
@@ -68,7 +67,6 @@ __all__ = [
     "RegularizerError",
     "TemplateError",
     "PassError",
-    "TieError",
     "StateDictError",
     "CheckpointNotFoundError",
     "CheckpointFormatError",
@@ -659,28 +657,6 @@ class PassError(TorchscopeError, ValueError):
         return cls(_compose(what, why=why, fix=fix))
 
 
-class TieError(TorchscopeError, RuntimeError):
-    """Shared parameters that could not be kept one object.
-
-    torchscope re-ties shared parameters after ``.to()``/``.half()`` (every ``torch.__future__``
-    mode), ``to_empty()`` and ``load_state_dict(assign=True)``; when the aliases carry different
-    values it cannot pick one silently, and raises this instead.
-
-    Wrong::
-
-        sd = model.state_dict()
-        sd["tower_b.tower/w"] = torch.zeros_like(sd["tower_b.tower/w"])   # aliases now disagree
-        model.load_state_dict(sd, assign=True)                            # raises
-
-    Right: give shared parameters one value (or save with ``ts.save_safetensors``, which writes
-    each shared tensor once).
-    """
-
-    @classmethod
-    def make(cls, what: str, why: str = "", fix: str = "") -> "TieError":
-        return cls(_compose(what, why=why, fix=fix))
-
-
 class StateDictError(TorchscopeError, RuntimeError):
     """A state dict that does not match the store or module it is loaded into.
 
@@ -790,9 +766,3 @@ class LayerArgumentError(TorchscopeError, ValueError):
     @classmethod
     def make(cls, what: str, fix: str) -> "LayerArgumentError":
         return cls(_compose(what, fix=fix))
-
-
-def _describe(value: Optional[Any]) -> str:
-    """Short repr for messages."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

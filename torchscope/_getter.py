@@ -36,7 +36,7 @@ from ._names import is_valid_root_name
 from ._store import GraphKeys, Record, ScopedParameterStore, format_frames, user_frames
 from ._types import (Shape, VariableAggregation, VariableSynchronization, as_device, as_dtype,
                      as_shape, dtype_name, is_compatible, shape_str)
-from ._values import PartitionInfo, default_initializer, is_value, make_value
+from ._values import default_initializer, is_value, make_value
 
 __all__ = ["STORE_BINDER", "StoreBinder", "get_variable", "new_variable", "check_existing"]
 

@@ -46,13 +46,12 @@ trainable variables never — build with inputs that take every branch.
 from __future__ import annotations
 
 import functools
-import weakref
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 
 import torch
 from torch import nn
 
-from ._binder import PassBinder, binding, register
+from ._binder import PassBinder, binding
 from ._names import OpNames
 from ._scope import ScopeState, _is_compiling, variable_scope
 from ._store import ScopedParameterStore, _default_stack

@@ -24,11 +24,11 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import torch
 
-from ._errors import (DTypeMismatchError, PartitionerError, ShapeMismatchError,
+from ._errors import (PartitionerError, ShapeMismatchError,
                       VariableExistsError, VariableNotFoundError)
 from ._getter import StoreBinder, check_existing, new_variable
 from ._store import ScopedParameterStore, format_frames
-from ._types import Shape, as_shape, is_compatible, is_fully_defined, shape_str
+from ._types import Shape, is_compatible, is_fully_defined, shape_str
 from ._values import PartitionInfo, default_initializer, is_value, make_value, shard_slices
 from ._values import value_to_tensor
 

@@ -25,7 +25,7 @@ import torch
 
 from ._errors import (CustomGetterError, InvalidNameError, InvalidReuseError,
                       ScopeArgumentError, ScopeNestingError)
-from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS, OpNames, ScopeCounts, join
+from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS, OpNames, ScopeCounts
 from ._store import ScopedParameterStore, _default_stack, get_default_store
 from ._types import DTypeLike, as_dtype
 
