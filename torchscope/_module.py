@@ -52,7 +52,6 @@ import torch
 from torch import nn
 
 from ._binder import PassBinder, binding
-from ._names import OpNames
 from ._scope import ScopeState, _is_compiling, variable_scope
 from ._store import ScopedParameterStore, _default_stack
 
@@ -73,8 +72,8 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     # guard on) every recorded step, where fresh counters cost nothing at run time.
     compiling = _is_compiling()
     binder = PassBinder(module, store, not module._ts_built)
-    binder.state = state = ScopeState(store, OpNames(), binder,
-                                      None if compiling else module._ts_trace, not compiling)
+    binder.state = state = ScopeState(store, binder, None if compiling else module._ts_trace,
+                                      not compiling)
     stores = tls.stores
     stores.append(store)
     local.scope = tls.state = state

@@ -218,15 +218,16 @@ class ScopeState:
     __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
                  "shared_op_names", "creators", "replay", "pos", "record")
 
-    def __init__(self, store: ScopedParameterStore, op_names: Optional[OpNames] = None,
-                 binder: Any = None, replay: Optional[List[tuple]] = None,
-                 recording: bool = False) -> None:
+    def __init__(self, store: ScopedParameterStore, binder: Any = None,
+                 replay: Optional[List[tuple]] = None, recording: bool = False) -> None:
         self.store = store
         self.root = self.current = _root_scope()
-        self._counts = ScopeCounts()
         self.name_stack = ""
-        self.shared_op_names = op_names is None
-        self._op_names = store._op_names if op_names is None else op_names
+        # outside passes: the store's registry; in a pass: fresh counters and registry, made
+        # on first use (a replayed pass never needs them)
+        self.shared_op_names = binder is None
+        self._counts: Optional[ScopeCounts] = ScopeCounts() if binder is None else None
+        self._op_names: Optional[OpNames] = store._op_names if binder is None else None
         self.binder = binder
         self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
         self.replay = replay                 # the previous pass's record, while it matches
@@ -239,19 +240,25 @@ class ScopeState:
         if self.replay is not None:
             self._materialize()
         self.record = None
-        return self._counts
+        return self._tables()[0]
 
     @property
     def op_names(self) -> OpNames:
         if self.replay is not None:
             self._materialize()
         self.record = None
-        return self._op_names
+        return self._tables()[1]
+
+    def _tables(self) -> Tuple[ScopeCounts, OpNames]:
+        """The counters and the op-name registry, made on first use in a pass."""
+        if self._counts is None:
+            self._counts, self._op_names = ScopeCounts(), OpNames()
+        return self._counts, self._op_names  # type: ignore[return-value]
 
     def _materialize(self) -> None:
         """Applies the replayed steps to the counters and registry, and stops replaying."""
         steps, self.replay = self.replay[:self.pos], None  # type: ignore[index]
-        counts, used = self._counts, self._op_names
+        counts, used = self._tables()
         for step in steps:
             kind = step[0]
             if kind is _ENTER:
@@ -276,7 +283,7 @@ class ScopeState:
                 self.pos = pos + 1
                 return replay[pos][2]
             self._materialize()
-        result = self._op_names.unique("", name)
+        result = self._tables()[1].unique("", name)
         if self.record is not None:
             self.record.append((_ROOT_NAME, name, result))
         return result
@@ -616,9 +623,9 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             elif state.shared_op_names:
                 new_stack = state.unique_name(name)
             else:
-                new_stack = state._op_names.unique(stack, name)
+                new_stack = state._tables()[1].unique(stack, name)
             full_name = old._name + "/" + name if old._name else name
-            state._counts.open(full_name)
+            state._tables()[0].open(full_name)
             record = state.record
             if record is not None:
                 record.append((_ENTER, name, stack, full_name, new_stack))
@@ -686,7 +693,7 @@ def _exit_name(state: ScopeState, full_name: str) -> None:
             state.pos = pos + 1
             return
         state._materialize()
-    counts = state._counts
+    counts = state._tables()[0]
     if full_name in counts._children:
         counts.close_subscopes(full_name)
     record = state.record
