@@ -120,16 +120,18 @@ def _bench(models: dict, a: torch.Tensor, b: torch.Tensor, rounds: int, steps: i
            device: str) -> dict:
     """Median µs per step of each model, and the median of the per-round ratios to the others.
 
-    Models run round-robin, so each round compares them under the same machine conditions;
-    the paired ratio is what is reported, being far steadier than a ratio of medians on a
-    shared machine.
+    Models run round-robin (in alternating order), so each round compares them under the same
+    machine conditions; the paired ratio is what is reported, being far steadier than a ratio
+    of medians on a shared machine.
     """
     for model in models.values():        # warm up (and compile)
         for _ in range(20):
             _step(model, a, b)
     samples = {name: [] for name in models}
-    for _ in range(rounds):
-        for name, model in models.items():
+    order = list(models.items())
+    for round_ in range(rounds):
+        # alternate the order: whoever runs first in a round meets colder caches
+        for name, model in (order if round_ % 2 == 0 else order[::-1]):
             samples[name].append(_time(model, a, b, steps, device))
     result = {name: statistics.median(values) for name, values in samples.items()}
     for name in models:
