@@ -271,3 +271,36 @@ def test_converted_module_may_ask_for_its_variables_in_the_new_dtype():
     with pytest.raises(ts.DTypeMismatchError, match=r"Trying to share variable w, but specified "
                                                     r"dtype float16 and found dtype float32\."):
         net(torch.ones(1, 3, dtype=torch.float16))
+
+
+class _Branchy(ts.ScopedModule):
+    """Scope entries that depend on the input (nothing else, so passes are replayed)."""
+
+    def forward(self, x, deep):
+        names = []
+        with ts.variable_scope("tower") as tower:
+            names.append(tower.original_name_scope)
+            if deep:     # the same name one level down: a replay out of step would match it
+                with ts.variable_scope("tower") as extra:
+                    names.append(extra.original_name_scope)
+            with ts.variable_scope("fc0") as fc0:
+                names.append(fc0.original_name_scope)
+                w = ts.get_variable("w", [1])
+        with ts.variable_scope("fc0") as again:
+            names.append(again.original_name_scope)
+        self.names = names
+        return x * w
+
+
+@pytest.mark.parametrize("pattern", [(False, True, True, False, False, True),
+                                     (True, False, False, True)])
+def test_later_passes_name_everything_as_a_fresh_first_pass_would(pattern):
+    """Passes replay the previous pass's scope entries; when the code takes another branch the
+    replay must give way without changing a single name."""
+    net = _Branchy()
+    for deep in pattern:
+        net(torch.ones(1), deep)
+        assert net._ts_trace, "the pass was not recorded, so nothing was replayed"
+        fresh = _Branchy()
+        fresh(torch.ones(1), deep)
+        assert net.names == fresh.names

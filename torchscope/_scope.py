@@ -258,6 +258,10 @@ class ScopeState:
     def _materialize(self) -> None:
         """Applies the replayed steps to the counters and registry, and stops replaying."""
         steps, self.replay = self.replay[:self.pos], None  # type: ignore[index]
+        if self.record is not None:
+            # this pass made exactly the replayed steps so far: its own record starts with them
+            # (a record must begin at the start of a pass to be replayed from there)
+            self.record = list(steps)
         counts, used = self._tables()
         for step in steps:
             kind = step[0]
