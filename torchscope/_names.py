@@ -128,10 +128,6 @@ class OpNames:
             else:
                 used[key] = previous
 
-    def is_used(self, name: str) -> bool:
-        return name.lower() in self._used
-
-
     def copy(self) -> "OpNames":
         other = OpNames()
         other._used = dict(self._used)

@@ -23,7 +23,7 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 
 import torch
 
-from ._errors import (CustomGetterError, InvalidNameError, InvalidReuseError,
+from ._errors import (InvalidNameError, InvalidReuseError,
                       ScopeArgumentError, ScopeNestingError)
 from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS, OpNames, ScopeCounts
 from ._store import ScopedParameterStore, _default_stack, get_default_store
@@ -439,14 +439,6 @@ class name_scope:  # noqa: N801 - TF1's spelling
 
 # ------------------------------------------------------------------------------- variable scopes
 
-def _check_reuse(reuse: Any) -> ReuseArg:
-    if reuse is False:
-        return None  # TF1: no non-inheriting scopes, False means "inherit"
-    if not (reuse is True or reuse is None or reuse is AUTO_REUSE):
-        raise InvalidReuseError.bad_value(reuse)
-    return reuse
-
-
 def _wrap_getter(new: Callable, old: Optional[Callable]) -> Callable:
     """TF1's ``_maybe_wrap_custom_getter``: the new getter runs first and calls the old one."""
     if old is None:
@@ -745,8 +737,3 @@ class variable_creator_scope:  # noqa: N801 - TF1's spelling
         if state is None or not state.creators or state.creators[-1] is not self._creator:
             raise ScopeNestingError.other("Improper nesting of variable_creator_scope.")
         state.creators.pop()
-
-
-def check_getter(getter: Any) -> None:
-    if getter is not None and not callable(getter):
-        raise CustomGetterError(getter)
