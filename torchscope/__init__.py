@@ -32,8 +32,9 @@ from ._sharing import sharing_groups
 from ._summary import Summary, summary
 from ._partition import (fixed_size_partitioner, min_max_variable_partitioner,
                          variable_axis_size_partitioner)
-from ._scope import (AUTO_REUSE, VariableScope, get_name_scope, get_variable_scope, name_scope,
-                     variable_creator_scope, variable_scope)
+from ._scope import (get_name_scope, get_variable_scope, name_scope, variable_creator_scope,
+                     variable_scope)
+from ._scope_object import AUTO_REUSE, VariableScope
 from ._store import GraphKeys, ScopedParameterStore, get_default_store
 from ._template import Template, make_template
 from ._types import VariableAggregation, VariableSynchronization

@@ -18,11 +18,12 @@ import torch
 from ._errors import PassError
 from ._getter import StoreBinder
 from ._names import escape_key
-from ._store import Record, ScopedParameterStore
+from ._record import Record
+from ._store import ScopedParameterStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._module import ScopedModule
-    from ._scope import ScopeState
+    from ._state import ScopeState
 
 __all__ = ["PassBinder", "register", "binding"]
 

@@ -23,7 +23,7 @@ from typing import Any, Iterable, List, Optional
 import torch
 
 from ._errors import ScopeNestingError
-from ._scope import current_state
+from ._state import current_state
 from ._store import GraphKeys, ScopedParameterStore, _default_stack
 
 __all__ = [

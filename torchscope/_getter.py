@@ -33,7 +33,8 @@ from ._errors import (CustomGetterError, DTypeMismatchError, InitializerError, I
                       ShapeMismatchError, VariableArgumentError, VariableExistsError,
                       VariableNotFoundError)
 from ._names import is_valid_root_name
-from ._store import GraphKeys, Record, ScopedParameterStore, format_frames, user_frames
+from ._record import Record, format_frames, user_frames
+from ._store import GraphKeys, ScopedParameterStore
 from ._types import (Shape, VariableAggregation, VariableSynchronization, as_device, as_dtype,
                      as_shape, dtype_name, is_compatible, shape_str)
 from ._values import default_initializer, is_value, make_value

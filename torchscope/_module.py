@@ -52,7 +52,8 @@ import torch
 from torch import nn
 
 from ._binder import PassBinder, binding
-from ._scope import ScopeState, _is_compiling, variable_scope
+from ._scope import _is_compiling, variable_scope
+from ._state import ScopeState
 from ._store import ScopedParameterStore, _default_stack
 
 __all__ = ["ScopedModule"]

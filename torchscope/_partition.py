@@ -27,7 +27,8 @@ import torch
 from ._errors import (PartitionerError, ShapeMismatchError,
                       VariableExistsError, VariableNotFoundError)
 from ._getter import StoreBinder, check_existing, new_variable
-from ._store import ScopedParameterStore, format_frames
+from ._record import format_frames
+from ._store import ScopedParameterStore
 from ._types import Shape, is_compatible, is_fully_defined, shape_str
 from ._values import PartitionInfo, default_initializer, is_value, make_value, shard_slices
 from ._values import value_to_tensor

@@ -17,308 +17,27 @@ Example:
 
 from __future__ import annotations
 
-import enum
 import functools
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 import torch
 
-from ._errors import (InvalidNameError, InvalidReuseError,
-                      ScopeArgumentError, ScopeNestingError)
-from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS, OpNames, ScopeCounts
-from ._store import ScopedParameterStore, _default_stack, get_default_store
+from ._errors import InvalidNameError, InvalidReuseError, ScopeArgumentError, ScopeNestingError
+from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS
+from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
+                            PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
+                            VariableScope, _child_scope, _defaults, _new_scope)
+from ._state import ENTER, EXIT, ScopeState, current_state
+from ._store import _default_stack
 from ._types import DTypeLike, as_dtype
 
 __all__ = [
-    "AUTO_REUSE",
-    "ScopeState",
-    "VariableScope",
-    "current_state",
     "get_name_scope",
     "get_variable_scope",
     "name_scope",
     "variable_creator_scope",
     "variable_scope",
 ]
-
-
-class _ReuseMode(enum.Enum):
-    """TF1's ``_ReuseMode``; its single member is truthy, which matters for inheritance."""
-
-    AUTO_REUSE = 1
-
-
-AUTO_REUSE = _ReuseMode.AUTO_REUSE
-"""Get-or-create: ``get_variable`` returns an existing variable or creates a missing one."""
-
-ReuseArg = Union[None, bool, _ReuseMode]
-
-
-INITIALIZER, REGULARIZER, CACHING_DEVICE, PARTITIONER, CUSTOM_GETTER, DTYPE, USE_RESOURCE, PLAIN = \
-    range(8)
-
-
-def _defaults(initializer: Any, regularizer: Any, caching_device: Any, partitioner: Any,
-              custom_getter: Any, dtype: torch.dtype, use_resource: Any) -> tuple:
-    """A scope's inheritable defaults; the last item says whether ``get_variable`` may take its
-    fast path (no caching device, partitioner or custom getter to honour)."""
-    return (initializer, regularizer, caching_device, partitioner, custom_getter, dtype,
-            use_resource, caching_device is None and partitioner is None and custom_getter is None)
-
-
-_ROOT_DEFAULTS = _defaults(None, None, None, None, None, torch.float32, None)
-
-
-class VariableScope:
-    """A variable scope: the prefix and the defaults ``get_variable`` uses inside it.
-
-    Objects come from ``with ts.variable_scope(...) as scope`` or ``ts.get_variable_scope()``.
-    Re-entering a scope by object (``ts.variable_scope(scope)``) uses its absolute name and
-    defaults wherever you are. Every entry returns a new object, as in TF1.
-
-    Example:
-        >>> import torchscope as ts
-        >>> with ts.ScopedParameterStore().as_default():
-        ...     with ts.variable_scope("foo") as foo:
-        ...         v = ts.get_variable("v", [1])
-        ...         foo.reuse_variables()
-        ...         assert ts.get_variable("v", [1]) is v
-        ...     with ts.variable_scope("bar"):
-        ...         with ts.variable_scope(foo) as again:      # absolute: foo, not bar/foo
-        ...             print(again.name, again.reuse)
-        foo True
-    """
-
-    # The inheritable defaults live in one tuple (see _defaults) shared between a scope and the
-    # scopes derived from it: entering a scope copies five slots, not eleven.
-    __slots__ = ("_name", "_name_scope", "_reuse", "_defaults", "_constraint")
-
-    def __init__(self, reuse: ReuseArg, name: str = "", initializer: Any = None,
-                 regularizer: Optional[Callable] = None, caching_device: Any = None,
-                 partitioner: Optional[Callable] = None, custom_getter: Optional[Callable] = None,
-                 name_scope: str = "", dtype: DTypeLike = torch.float32,
-                 use_resource: Optional[bool] = None, constraint: Optional[Callable] = None) -> None:
-        self._name = name
-        self._name_scope = name_scope
-        self._reuse = reuse
-        self._defaults = _defaults(initializer, regularizer, caching_device, partitioner,
-                                   custom_getter, as_dtype(dtype), use_resource)
-        self._constraint = constraint
-
-    def __repr__(self) -> str:
-        return f"<VariableScope name={self._name!r} reuse={self._reuse!r}>"
-
-    name = property(lambda self: self._name, doc="The full scope name (variable prefix).")
-    original_name_scope = property(lambda self: self._name_scope,
-                                   doc="The name scope opened when the scope was first entered.")
-    reuse = property(lambda self: self._reuse, doc="False, True or AUTO_REUSE.")
-    initializer = property(lambda self: self._defaults[INITIALIZER])
-    regularizer = property(lambda self: self._defaults[REGULARIZER])
-    caching_device = property(lambda self: self._defaults[CACHING_DEVICE])
-    partitioner = property(lambda self: self._defaults[PARTITIONER])
-    custom_getter = property(lambda self: self._defaults[CUSTOM_GETTER])
-    dtype = property(lambda self: self._defaults[DTYPE])
-    use_resource = property(lambda self: self._defaults[USE_RESOURCE])
-    constraint = property(lambda self: self._constraint)
-
-    def reuse_variables(self) -> None:
-        """Sets ``reuse=True`` on this scope object (and scopes entered below it from now on)."""
-        self._reuse = True
-
-    def _set(self, index: int, value: Any) -> None:
-        values = list(self._defaults[:PLAIN])
-        values[index] = value
-        self._defaults = _defaults(*values)
-
-    def set_initializer(self, initializer: Any) -> None:
-        self._set(INITIALIZER, initializer)
-
-    def set_regularizer(self, regularizer: Optional[Callable]) -> None:
-        self._set(REGULARIZER, regularizer)
-
-    def set_caching_device(self, caching_device: Any) -> None:
-        self._set(CACHING_DEVICE, caching_device)
-
-    def set_partitioner(self, partitioner: Optional[Callable]) -> None:
-        self._set(PARTITIONER, partitioner)
-
-    def set_custom_getter(self, custom_getter: Optional[Callable]) -> None:
-        self._set(CUSTOM_GETTER, custom_getter)
-
-    def set_dtype(self, dtype: DTypeLike) -> None:
-        self._set(DTYPE, as_dtype(dtype))
-
-    def set_use_resource(self, use_resource: Optional[bool]) -> None:
-        self._set(USE_RESOURCE, use_resource)
-
-    def get_collection(self, name: str) -> List[Any]:
-        """Items of collection ``name`` under this scope (``scope.name + "/"``; root: all)."""
-        scope = self._name + "/" if self._name else ""
-        return current_state().store.get_collection(name, scope)
-
-    def trainable_variables(self) -> List[Any]:
-        return self.get_collection("trainable_variables")
-
-    def global_variables(self) -> List[Any]:
-        return self.get_collection("variables")
-
-    def local_variables(self) -> List[Any]:
-        return self.get_collection("local_variables")
-
-    def get_variable(self, var_store: ScopedParameterStore, name: str, *args: Any,
-                     **kwargs: Any) -> Any:
-        """TF1's ``VariableScope.get_variable(var_store, name, ...)``: ``get_variable`` with this
-        scope's prefix and defaults, in ``var_store``."""
-        from ._variables import scoped_get_variable
-
-        return scoped_get_variable(self, var_store, name, *args, **kwargs)
-
-
-_new_scope = object.__new__
-
-
-def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str,
-                 constraint: Optional[Callable]) -> VariableScope:
-    """A new VariableScope with ``src``'s inheritable defaults (``constraint`` is never
-    inherited). Built slot by slot: this runs on every scope entry of every pass."""
-    scope = _new_scope(VariableScope)
-    scope._name = name
-    scope._name_scope = name_scope
-    scope._reuse = reuse
-    scope._defaults = src._defaults
-    scope._constraint = constraint
-    return scope
-
-
-def _root_scope() -> VariableScope:
-    """A fresh root scope: name "", reuse False, float32, no defaults."""
-    scope = _new_scope(VariableScope)
-    scope._name = scope._name_scope = ""
-    scope._reuse = False
-    scope._defaults = _ROOT_DEFAULTS
-    scope._constraint = None
-    return scope
-
-
-class ScopeState:
-    """One thread's scope state in one store (or in one ScopedModule pass).
-
-    ``op_names`` is the store's registry (shared by threads, so used under the store's lock) or,
-    in a pass, a fresh one; ``binder`` is the pass's binding resolver, None outside passes.
-
-    Replay (passes only). A pass records the everyday scope entries and exits it makes — by
-    name, with a name scope, no defaults — until anything else touches the counters or the
-    op-name registry. The next pass of the module, running the same code, replays that record:
-    each entry is checked against it and takes the recorded names instead of recomputing them,
-    and the counters and registry are left untouched. The first time anything differs, or
-    anything else asks for ``counts`` or ``op_names``, the recorded steps so far are applied to
-    them (``_materialize``) and the pass goes on the ordinary way, so results never differ.
-    """
-
-    __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
-                 "shared_op_names", "creators", "replay", "pos", "record")
-
-    def __init__(self, store: ScopedParameterStore, binder: Any = None,
-                 replay: Optional[List[tuple]] = None, recording: bool = False) -> None:
-        self.store = store
-        self.root = self.current = _root_scope()
-        self.name_stack = ""
-        # outside passes: the store's registry; in a pass: fresh counters and registry, made
-        # on first use (a replayed pass never needs them)
-        self.shared_op_names = binder is None
-        self._counts: Optional[ScopeCounts] = ScopeCounts() if binder is None else None
-        self._op_names: Optional[OpNames] = store._op_names if binder is None else None
-        self.binder = binder
-        self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
-        self.replay = replay                 # the previous pass's record, while it matches
-        self.pos = 0
-        # this pass's record (passes only); None once something else touched the counters
-        self.record: Optional[List[tuple]] = [] if recording else None
-
-    @property
-    def counts(self) -> ScopeCounts:
-        if self.replay is not None:
-            self._materialize()
-        self.record = None
-        return self._tables()[0]
-
-    @property
-    def op_names(self) -> OpNames:
-        if self.replay is not None:
-            self._materialize()
-        self.record = None
-        return self._tables()[1]
-
-    def _tables(self) -> Tuple[ScopeCounts, OpNames]:
-        """The counters and the op-name registry, made on first use in a pass."""
-        if self._counts is None:
-            self._counts, self._op_names = ScopeCounts(), OpNames()
-        return self._counts, self._op_names  # type: ignore[return-value]
-
-    def _materialize(self) -> None:
-        """Applies the replayed steps to the counters and registry, and stops replaying."""
-        steps, self.replay = self.replay[:self.pos], None  # type: ignore[index]
-        if self.record is not None:
-            # this pass made exactly the replayed steps so far: its own record starts with them
-            # (a record must begin at the start of a pass to be replayed from there)
-            self.record = list(steps)
-        counts, used = self._tables()
-        for step in steps:
-            kind = step[0]
-            if kind is _ENTER:
-                _, _, stack, full, new_stack = step
-                if not step[1].endswith("/"):
-                    used.unique(stack, step[1])
-                counts.open(full)
-            elif kind is _EXIT:
-                if step[1] in counts._children:
-                    counts.close_subscopes(step[1])
-            else:
-                used.unique("", step[1])
-
-    def root_name(self, name: str) -> str:
-        """Registers a variable's name at the root of the op-name registry, as TF1 does when it
-        creates the variable (a pass re-creating it by name does so too, so that later names
-        come out as in the first pass); returns the unique name. Replayable."""
-        replay = self.replay
-        if replay is not None:
-            pos = self.pos
-            if pos < len(replay) and replay[pos][0] is _ROOT_NAME and replay[pos][1] == name:
-                self.pos = pos + 1
-                return replay[pos][2]
-            self._materialize()
-        result = self._tables()[1].unique("", name)
-        if self.record is not None:
-            self.record.append((_ROOT_NAME, name, result))
-        return result
-
-    def unique_name(self, name: str) -> str:
-        """A unique op/name-scope name under the current name stack."""
-        if self.shared_op_names:
-            with self.store._lock:
-                return self.store.unique_op_name(self.name_stack, name)
-        return self.op_names.unique(self.name_stack, name)
-
-
-_ENTER, _EXIT, _ROOT_NAME = "enter", "exit", "root name"
-
-
-def current_state() -> ScopeState:
-    """This thread's scope state in the default store (created at the root on first use).
-
-    The answer is cached per thread (``as_default`` and passes keep the cache right), because
-    every ``variable_scope`` and ``get_variable`` starts here.
-    """
-    tls = _default_stack
-    state = tls.state
-    if state is not None and not state.store._retired:
-        return state
-    store = get_default_store()
-    state = store._local.scope
-    if state is None:
-        state = store._local.scope = ScopeState(store)
-    tls.state = state
-    return state
 
 
 def get_variable_scope() -> VariableScope:
@@ -601,7 +320,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             pos = state.pos
             if pos < len(replay):
                 step = replay[pos]
-                if step[0] is not _ENTER or step[1] != name:
+                if step[0] is not ENTER or step[1] != name:
                     step = None
             if step is None:
                 state._materialize()
@@ -624,7 +343,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             state._tables()[0].open(full_name)
             record = state.record
             if record is not None:
-                record.append((_ENTER, name, stack, full_name, new_stack))
+                record.append((ENTER, name, stack, full_name, new_stack))
         state.name_stack = new_stack
         label = None
         if _profiler._is_profiler_enabled and not _is_compiling():
@@ -637,7 +356,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         scope._defaults = old._defaults
         scope._constraint = self._constraint
         state.current = scope
-        self._entered = (state, old, scope, stack, label, _EXIT)
+        self._entered = (state, old, scope, stack, label, EXIT)
         return scope
 
     def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
@@ -664,7 +383,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             raise ScopeNestingError.variable_scope()
         self._entered = None
         try:
-            if token is _EXIT:
+            if token is EXIT:
                 _exit_name(state, scope._name)
             elif token is not None:
                 state.counts.restore(token)
@@ -685,7 +404,7 @@ def _exit_name(state: ScopeState, full_name: str) -> None:
     replay = state.replay
     if replay is not None:
         pos = state.pos
-        if pos < len(replay) and replay[pos][0] is _EXIT:
+        if pos < len(replay) and replay[pos][0] is EXIT:
             state.pos = pos + 1
             return
         state._materialize()
@@ -694,7 +413,7 @@ def _exit_name(state: ScopeState, full_name: str) -> None:
         counts.close_subscopes(full_name)
     record = state.record
     if record is not None:
-        record.append((_EXIT, full_name))
+        record.append((EXIT, full_name))
 
 
 class variable_creator_scope:  # noqa: N801 - TF1's spelling

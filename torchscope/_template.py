@@ -21,7 +21,9 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ._errors import TemplateError
 from ._names import join
-from ._scope import VariableScope, current_state, variable_scope
+from ._scope import _wrap_getter, variable_scope
+from ._scope_object import VariableScope
+from ._state import current_state
 from ._store import GraphKeys
 
 __all__ = ["Template", "make_template"]
@@ -199,8 +201,6 @@ def _capture_scope(name: str, custom_getter: Optional[Callable]) -> VariableScop
                           old.caching_device, old.partitioner, old.custom_getter, name,
                           old.dtype, old.use_resource)
     if custom_getter is not None:
-        from ._scope import _wrap_getter
-
         scope.set_custom_getter(_wrap_getter(custom_getter, old.custom_getter))
     state.counts.open(scope.name)
     state.counts.close_subscopes(scope.name)

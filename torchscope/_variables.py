@@ -27,8 +27,9 @@ from ._errors import InitializerError, InvalidNameError, VariableArgumentError
 from ._getter import STORE_BINDER, StoreBinder, _validate_sync, get_variable as store_get_variable
 from ._getter import new_variable, plain_get
 from ._names import is_valid_nested_name, is_valid_root_name, join
-from ._scope import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER, PLAIN,
-                     REGULARIZER, USE_RESOURCE, VariableScope, current_state)
+from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
+                            PLAIN, REGULARIZER, USE_RESOURCE, VariableScope)
+from ._state import current_state
 from ._store import _default_stack as _tls
 from ._store import ScopedParameterStore
 from ._types import (ShapeLike, DTypeLike, VariableAggregation, VariableSynchronization,

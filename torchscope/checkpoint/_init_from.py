@@ -30,7 +30,8 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 import torch
 
 from .._errors import AssignmentMapError
-from .._store import Record, ScopedParameterStore, get_default_store
+from .._record import Record
+from .._store import ScopedParameterStore, get_default_store
 from .._types import dtype_name, is_compatible, shape_str
 from ._reader import CheckpointReader, load_checkpoint
 

@@ -36,7 +36,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
 
-from .._scope import VariableScope, get_variable_scope, variable_scope
+from .._scope import get_variable_scope, variable_scope
+from .._scope_object import VariableScope
 from .._types import VariableAggregation, VariableSynchronization
 from .._variables import get_variable
 from ..regularizers import sum_regularizer

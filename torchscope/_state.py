@@ -1,0 +1,147 @@
+"""``ScopeState``: one thread's scope state in one store, and its replay of earlier passes.
+
+TF1 keeps the current variable scope, the ``default_name`` counters and the name stack per graph
+and per thread; here they live per store and per thread (``current_state``), and a
+``ScopedModule`` pass gets a fresh one. The state is reached through a ``threading.local`` —
+not a ``ContextVar``, whose reads break ``torch.compile(fullgraph=True)``.
+
+Example:
+    >>> import torchscope as ts
+    >>> from torchscope._state import current_state
+    >>> with ts.ScopedParameterStore().as_default():
+    ...     with ts.variable_scope("tower"):
+    ...         state = current_state()
+    ...         print(state.current.name, state.name_stack, state.binder)
+    tower tower None
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Tuple
+
+from ._names import OpNames, ScopeCounts
+from ._scope_object import _root_scope
+from ._store import ScopedParameterStore, _default_stack, get_default_store
+
+__all__ = ["ENTER", "EXIT", "ROOT_NAME", "ScopeState", "current_state"]
+
+
+class ScopeState:
+    """One thread's scope state in one store (or in one ScopedModule pass).
+
+    ``op_names`` is the store's registry (shared by threads, so used under the store's lock) or,
+    in a pass, a fresh one; ``binder`` is the pass's binding resolver, None outside passes.
+
+    Replay (passes only). A pass records the everyday scope entries and exits it makes — by
+    name, with a name scope, no defaults — until anything else touches the counters or the
+    op-name registry. The next pass of the module, running the same code, replays that record:
+    each entry is checked against it and takes the recorded names instead of recomputing them,
+    and the counters and registry are left untouched. The first time anything differs, or
+    anything else asks for ``counts`` or ``op_names``, the recorded steps so far are applied to
+    them (``_materialize``) and the pass goes on the ordinary way, so results never differ.
+    """
+
+    __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
+                 "shared_op_names", "creators", "replay", "pos", "record")
+
+    def __init__(self, store: ScopedParameterStore, binder: Any = None,
+                 replay: Optional[List[tuple]] = None, recording: bool = False) -> None:
+        self.store = store
+        self.root = self.current = _root_scope()
+        self.name_stack = ""
+        # outside passes: the store's registry; in a pass: fresh counters and registry, made
+        # on first use (a replayed pass never needs them)
+        self.shared_op_names = binder is None
+        self._counts: Optional[ScopeCounts] = ScopeCounts() if binder is None else None
+        self._op_names: Optional[OpNames] = store._op_names if binder is None else None
+        self.binder = binder
+        self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
+        self.replay = replay                 # the previous pass's record, while it matches
+        self.pos = 0
+        # this pass's record (passes only); None once something else touched the counters
+        self.record: Optional[List[tuple]] = [] if recording else None
+
+    @property
+    def counts(self) -> ScopeCounts:
+        if self.replay is not None:
+            self._materialize()
+        self.record = None
+        return self._tables()[0]
+
+    @property
+    def op_names(self) -> OpNames:
+        if self.replay is not None:
+            self._materialize()
+        self.record = None
+        return self._tables()[1]
+
+    def _tables(self) -> Tuple[ScopeCounts, OpNames]:
+        """The counters and the op-name registry, made on first use in a pass."""
+        if self._counts is None:
+            self._counts, self._op_names = ScopeCounts(), OpNames()
+        return self._counts, self._op_names  # type: ignore[return-value]
+
+    def _materialize(self) -> None:
+        """Applies the replayed steps to the counters and registry, and stops replaying."""
+        steps, self.replay = self.replay[:self.pos], None  # type: ignore[index]
+        if self.record is not None:
+            # this pass made exactly the replayed steps so far: its own record starts with them
+            # (a record must begin at the start of a pass to be replayed from there)
+            self.record = list(steps)
+        counts, used = self._tables()
+        for step in steps:
+            kind = step[0]
+            if kind is ENTER:
+                _, _, stack, full, new_stack = step
+                if not step[1].endswith("/"):
+                    used.unique(stack, step[1])
+                counts.open(full)
+            elif kind is EXIT:
+                if step[1] in counts._children:
+                    counts.close_subscopes(step[1])
+            else:
+                used.unique("", step[1])
+
+    def root_name(self, name: str) -> str:
+        """Registers a variable's name at the root of the op-name registry, as TF1 does when it
+        creates the variable (a pass re-creating it by name does so too, so that later names
+        come out as in the first pass); returns the unique name. Replayable."""
+        replay = self.replay
+        if replay is not None:
+            pos = self.pos
+            if pos < len(replay) and replay[pos][0] is ROOT_NAME and replay[pos][1] == name:
+                self.pos = pos + 1
+                return replay[pos][2]
+            self._materialize()
+        result = self._tables()[1].unique("", name)
+        if self.record is not None:
+            self.record.append((ROOT_NAME, name, result))
+        return result
+
+    def unique_name(self, name: str) -> str:
+        """A unique op/name-scope name under the current name stack."""
+        if self.shared_op_names:
+            with self.store._lock:
+                return self.store.unique_op_name(self.name_stack, name)
+        return self.op_names.unique(self.name_stack, name)
+
+
+ENTER, EXIT, ROOT_NAME = "enter", "exit", "root name"   # the kinds of replay steps
+
+
+def current_state() -> ScopeState:
+    """This thread's scope state in the default store (created at the root on first use).
+
+    The answer is cached per thread (``as_default`` and passes keep the cache right), because
+    every ``variable_scope`` and ``get_variable`` starts here.
+    """
+    tls = _default_stack
+    state = tls.state
+    if state is not None and not state.store._retired:
+        return state
+    store = get_default_store()
+    state = store._local.scope
+    if state is None:
+        state = store._local.scope = ScopeState(store)
+    tls.state = state
+    return state
