@@ -66,8 +66,7 @@ class Record:
     """
 
     __slots__ = ("name", "display", "param", "shape", "dtype", "trainable", "collections",
-                 "regularizer", "constraint", "partitions", "origin", "caching_device",
-                 "__weakref__")
+                 "regularizer", "constraint", "partitions", "origin", "caching_device")
 
     def __init__(self, name: Optional[str], display: str, param: nn.Parameter, shape: Shape,
                  dtype: torch.dtype, trainable: bool, collections: Tuple[str, ...],
