@@ -155,3 +155,17 @@ def test_min_max_variable_partitioner_respects_both_bounds():
     with ts.ScopedParameterStore().as_default():
         w = ts.get_variable("w", [100, 10], partitioner=partitioner)
     assert w.shape == (100, 10)
+
+
+def test_user_initializer_subclass_results_are_still_checked(store):
+    """get_variable's direct path trusts only torchscope's own initializers to return the
+    requested shape and dtype; a user subclass goes through the checked path."""
+    class Sloppy(ts.initializers.Initializer):
+        def __call__(self, shape, dtype=None, partition_info=None):
+            return torch.zeros(3)
+
+    with pytest.raises(ts.InitializerError, match=r"The initializer of variable w returned a "
+                                                  r"tensor of shape \(3,\), but the variable "
+                                                  r"has shape \(2, 2\)"):
+        ts.get_variable("w", [2, 2], initializer=Sloppy())
+    assert "w" not in store

@@ -366,27 +366,33 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
         if not dtype.is_floating_point:
             return None
         initializer = _DEFAULT_FLOAT_INIT
-    elif not isinstance(initializer, _Initializer):
+    elif initializer.__class__ not in _OWN_INITIALIZERS:   # not a user subclass either
         return None
     for dim in shape:
         if dim.__class__ is not int or dim < 0:
             return None
     if not is_valid_root_name(name):
         return None
+    dims = list(shape)
     with store._lock:
         if name in store._registry:
             return None
-        value = initializer(list(shape), dtype=dtype)
+        # torchscope's initializers return exactly the shape and dtype asked for, so neither is
+        # read back from the tensor (each read costs more than a dict insert)
+        value = initializer(dims, dtype=dtype)
         trainable = True if trainable is None else bool(trainable)
         param = nn.Parameter(value, requires_grad=trainable and (
-            value.dtype.is_floating_point or value.dtype.is_complex))
-        record = Record(name, store._op_names.unique("", name), param, tuple(value.shape),
-                        value.dtype, trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY,
-                        None, constraint, None, user_frames())
+            dtype.is_floating_point or dtype.is_complex))
+        record = Record(name, store._op_names.unique("", name), param, tuple(dims), dtype,
+                        trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY, None,
+                        constraint, None, user_frames())
         store.add(record)
     return param
 
 
-from .initializers import GlorotUniform as _GlorotUniform, Initializer as _Initializer  # noqa: E402
+from . import initializers as _initializers  # noqa: E402
 
-_DEFAULT_FLOAT_INIT = _GlorotUniform()
+_DEFAULT_FLOAT_INIT = _initializers.GlorotUniform()
+_OWN_INITIALIZERS = frozenset(
+    cls for cls in vars(_initializers).values()
+    if isinstance(cls, type) and issubclass(cls, _initializers.Initializer))
