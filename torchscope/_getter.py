@@ -385,7 +385,7 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
             dtype.is_floating_point or dtype.is_complex))
         record = Record(name, store._op_names.unique("", name), param, tuple(dims), dtype,
                         trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY, None,
-                        constraint, None, user_frames())
+                        constraint, None, user_frames(skip=2))   # skip: here, get_variable
         store.add(record)
     return param
 

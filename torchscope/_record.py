@@ -29,11 +29,12 @@ _MAX_ORIGIN_FRAMES = 2
 _SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
 
 
-def user_frames() -> Tuple[Tuple[str, int, str], ...]:
+def user_frames(skip: int = 0) -> Tuple[Tuple[str, int, str], ...]:
     """The innermost few caller frames outside torchscope and torch (cheap: no source read;
-    it runs for every variable created)."""
+    it runs for every variable created). ``skip``: caller frames known to be torchscope's
+    (Python only builds frame objects from where the walk starts)."""
     frames = []
-    frame = sys._getframe(1)
+    frame = sys._getframe(1 + skip)
     while frame is not None:
         code = frame.f_code
         filename = code.co_filename
