@@ -23,7 +23,7 @@ __all__ = ["Record", "format_frames", "user_frames"]
 
 _TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
-_MAX_ORIGIN_FRAMES = 2
+_MAX_ORIGIN_FRAMES = 1
 
 
 _SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
