@@ -304,3 +304,31 @@ def test_later_passes_name_everything_as_a_fresh_first_pass_would(pattern):
         fresh = _Branchy()
         fresh(torch.ones(1), deep)
         assert net.names == fresh.names
+
+
+class _DefaultBranchy(ts.ScopedModule):
+    """default_name scopes whose number depends on the input, then a named one."""
+
+    def forward(self, x, deep):
+        names = []
+        for _ in range(3 if deep else 1):
+            with ts.variable_scope(None, default_name="layer") as layer:
+                names.append((layer.name, layer.original_name_scope))
+        with ts.variable_scope("layer") as named:
+            names.append((named.name, named.original_name_scope))
+            w = ts.get_variable("w", [1])
+        with ts.variable_scope(None, default_name="layer") as last:
+            names.append((last.name, last.original_name_scope))
+        self.names = names
+        return x * w
+
+
+@pytest.mark.parametrize("pattern", [(False, True, False, True), (True, True, False)])
+def test_later_default_name_passes_match_a_fresh_first_pass(pattern):
+    net = _DefaultBranchy()
+    for deep in pattern:
+        net(torch.ones(1), deep)
+        assert net._ts_trace, "the pass was not recorded, so nothing was replayed"
+        fresh = _DefaultBranchy()
+        fresh(torch.ones(1), deep)
+        assert net.names == fresh.names

@@ -27,7 +27,7 @@ from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
                             VariableScope, _child_scope, _defaults, _new_scope)
-from ._state import ENTER, EXIT, ScopeState, current_state
+from ._state import ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
 from ._store import _default_stack
 from ._types import DTypeLike, as_dtype
 
@@ -254,8 +254,11 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             state = current_state()
         target = self._name_or_scope
         old = state.current
-        if target.__class__ is str and target and self._aux and not self._overrides:
-            return self._enter_name(state, target, old)
+        if self._aux and not self._overrides:
+            if target.__class__ is str and target:
+                return self._enter_name(state, target, old, ENTER)
+            if target is None and not self._reuse and self._default_name:
+                return self._enter_name(state, self._default_name, old, ENTER_DEFAULT)
         by_object = False
         if target.__class__ is str or isinstance(target, str):
             # By name (TF1's string branch): the name scope first (an invalid name fails
@@ -309,10 +312,12 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = (state, old, scope, old_stack, label, token)
         return scope
 
-    def _enter_name(self, state: ScopeState, name: str, old: VariableScope) -> VariableScope:
-        """The everyday entry — by a non-empty name, with a name scope, no scope defaults —
-        inlined, as it runs for every layer of every pass, and replayed from the previous pass
-        when the same code runs again (see ScopeState). Same rules as the general path."""
+    def _enter_name(self, state: ScopeState, name: str, old: VariableScope,
+                    kind: str) -> VariableScope:
+        """The everyday entries — by a non-empty name (``kind`` ENTER) or a ``default_name``
+        (ENTER_DEFAULT), with a name scope and no scope defaults — inlined, as they run for every
+        layer of every pass, and replayed from the previous pass when the same code runs again
+        (see ScopeState). Same rules as the general path."""
         stack = state.name_stack
         replay = state.replay
         step = None
@@ -320,7 +325,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             pos = state.pos
             if pos < len(replay):
                 step = replay[pos]
-                if step[0] is not ENTER or step[1] != name:
+                if step[0] is not kind or step[1] != name:
                     step = None
             if step is None:
                 state._materialize()
@@ -339,11 +344,14 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 new_stack = state.unique_name(name)
             else:
                 new_stack = state._tables()[1].unique(stack, name)
-            full_name = old._name + "/" + name if old._name else name
-            state._tables()[0].open(full_name)
+            counts = state._tables()[0]
+            # by name: that name; by default_name: the first free name_k (TF1's counters)
+            last = name if kind is ENTER else counts.unique_default(old._name, name)
+            full_name = old._name + "/" + last if old._name else last
+            counts.open(full_name)
             record = state.record
             if record is not None:
-                record.append((ENTER, name, stack, full_name, new_stack))
+                record.append((kind, name, stack, full_name, new_stack))
         state.name_stack = new_stack
         label = None
         if _profiler._is_profiler_enabled and not _is_compiling():

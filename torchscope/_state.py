@@ -23,7 +23,7 @@ from ._names import OpNames, ScopeCounts
 from ._scope_object import _root_scope
 from ._store import ScopedParameterStore, _default_stack, get_default_store
 
-__all__ = ["ENTER", "EXIT", "ROOT_NAME", "ScopeState", "current_state"]
+__all__ = ["ENTER", "ENTER_DEFAULT", "EXIT", "ROOT_NAME", "ScopeState", "current_state"]
 
 
 class ScopeState:
@@ -91,7 +91,7 @@ class ScopeState:
         counts, used = self._tables()
         for step in steps:
             kind = step[0]
-            if kind is ENTER:
+            if kind is ENTER or kind is ENTER_DEFAULT:
                 _, _, stack, full, new_stack = step
                 if not step[1].endswith("/"):
                     used.unique(stack, step[1])
@@ -126,7 +126,8 @@ class ScopeState:
         return self.op_names.unique(self.name_stack, name)
 
 
-ENTER, EXIT, ROOT_NAME = "enter", "exit", "root name"   # the kinds of replay steps
+# the kinds of replay steps
+ENTER, ENTER_DEFAULT, EXIT, ROOT_NAME = "enter", "enter default", "exit", "root name"
 
 
 def current_state() -> ScopeState:
