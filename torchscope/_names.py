@@ -33,9 +33,8 @@ __all__ = [
     "unescape_key",
 ]
 
-ALLOWED_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\/>-"
-ROOT_FIRST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
-_ALLOWED, _ROOT_FIRST = ALLOWED_CHARS, ROOT_FIRST_CHARS
+_ALLOWED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\/>-"
+_ROOT_FIRST = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
 
 
 def is_valid_nested_name(name: str) -> bool:

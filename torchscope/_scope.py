@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 import torch
 
 from ._errors import InvalidNameError, InvalidReuseError, ScopeArgumentError, ScopeNestingError
-from ._names import ALLOWED_CHARS, ROOT_FIRST_CHARS
+from ._names import is_valid_nested_name, is_valid_root_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
                             VariableScope, _child_scope, _defaults, _new_scope)
@@ -69,6 +69,19 @@ def get_name_scope() -> str:
 
 # ------------------------------------------------------------------------------- name scopes
 
+def check_scope_name(stack: str, name: str) -> None:
+    """TF's name-scope validation: the root pattern at the root, the nested one below it.
+
+    Raises:
+        InvalidNameError: a name TF1 would refuse there.
+    """
+    if stack:
+        if not is_valid_nested_name(name):
+            raise InvalidNameError.nested(name)
+    elif not is_valid_root_name(name):
+        raise InvalidNameError.root(name)
+
+
 _is_compiling = torch.compiler.is_compiling
 # torch keeps this flag for "fast python checks" whether a profiler runs: one attribute read
 # when none does (and a guarded constant inside torch.compile).
@@ -83,11 +96,7 @@ def _enter_name_scope(state: ScopeState, name: Optional[str]) -> Tuple[str, str,
     """
     stack = state.name_stack
     if name:
-        if stack:
-            if name.strip(ALLOWED_CHARS):
-                raise InvalidNameError.nested(name)
-        elif name[0] not in ROOT_FIRST_CHARS or name.strip(ALLOWED_CHARS):
-            raise InvalidNameError.root(name)
+        check_scope_name(stack, name)
         if name[-1] == "/":
             new_stack, returned = name[:-1], name
         else:
@@ -333,11 +342,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             state.pos += 1
             full_name, new_stack = step[3], step[4]
         else:
-            if stack:
-                if name.strip(ALLOWED_CHARS):
-                    raise InvalidNameError.nested(name)
-            elif name[0] not in ROOT_FIRST_CHARS or name.strip(ALLOWED_CHARS):
-                raise InvalidNameError.root(name)
+            check_scope_name(stack, name)
             if name[-1] == "/":
                 new_stack = name[:-1]
             elif state.shared_op_names:

@@ -26,7 +26,8 @@ import torch
 from ._errors import InitializerError, InvalidNameError, VariableArgumentError
 from ._getter import STORE_BINDER, StoreBinder, _validate_sync, get_variable as store_get_variable
 from ._getter import new_variable, plain_get
-from ._names import is_valid_nested_name, is_valid_root_name, join
+from ._names import join
+from ._scope import check_scope_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, VariableScope)
 from ._state import current_state
@@ -259,10 +260,7 @@ def Variable(initial_value: Any = None, trainable: Optional[bool] = None,  # noq
     base = "Variable" if name is None else name
     if not isinstance(base, str):
         raise InvalidNameError.not_a_string(base)
-    if state.name_stack and not is_valid_nested_name(base):
-        raise InvalidNameError.nested(base)
-    if not state.name_stack and not is_valid_root_name(base):
-        raise InvalidNameError.root(base)
+    check_scope_name(state.name_stack, base)
     synchronization, aggregation, trainable = _validate_sync(
         synchronization, aggregation, trainable, base)
     if initial_value is None:
