@@ -10,6 +10,7 @@ the current variable scope and name scope are the same objects / strings.
 import ast
 import inspect
 import os
+import pickle
 import re
 
 import pytest
@@ -117,6 +118,30 @@ def test_variable_exists_error_says_where_the_variable_was_first_created(store):
     assert os.path.basename(__file__) == "test_errors.py"
     assert 'ts.get_variable("w", [3])' in origin
     assert "torchscope" + os.sep not in origin           # user frames only
+
+
+def _origin_of_second_creation(store: ts.ScopedParameterStore) -> str:
+    with store.as_default(), ts.variable_scope("tower"):
+        with pytest.raises(ts.VariableExistsError) as info:
+            ts.get_variable("w", [3])
+    return str(info.value).split("Originally defined at:\n", 1)[1]
+
+
+def test_origin_names_the_line_of_a_call_spread_over_lines_and_survives_pickling():
+    """The origin is captured as code and bytecode offset and turned into a line only for the
+    message; it must name the line Python's own traceback names, and a pickled store (as in
+    ``torch.save`` of a module) must still say where the variable came from."""
+    store = ts.ScopedParameterStore()
+    with store.as_default(), ts.variable_scope("tower"):
+        line = inspect.currentframe().f_lineno + 1     # the call's first line, as tracebacks
+        ts.get_variable(
+            "w",
+            [3],
+            initializer=ts.zeros_initializer())
+    for copy in (store, pickle.loads(pickle.dumps(store))):
+        origin = _origin_of_second_creation(copy)
+        assert f'File "{__file__}", line {line}, in ' in origin
+        assert "test_origin_names_the_line_of_a_call_spread_over_lines" in origin
 
 
 def test_variable_exists_error_partitioned(populated):

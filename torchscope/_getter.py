@@ -349,9 +349,8 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
     Returns None whenever anything is unusual (an error to raise included): the caller then
     takes the general path, which decides and raises exactly as TF1.
     """
-    if shape.__class__ is not list and shape.__class__ is not tuple:
-        return None
-    if constraint is not None and not callable(constraint):
+    if (shape.__class__ is not list and shape.__class__ is not tuple
+            or dtype.__class__ is not torch.dtype):
         return None
     record = store._registry.get(name)
     if record is not None:
@@ -368,25 +367,26 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
         initializer = _DEFAULT_FLOAT_INIT
     elif initializer.__class__ not in _OWN_INITIALIZERS:   # not a user subclass either
         return None
+    if constraint is not None and not callable(constraint):
+        return None
     for dim in shape:
         if dim.__class__ is not int or dim < 0:
             return None
     if not is_valid_root_name(name):
         return None
-    dims = list(shape)
+    shape = tuple(shape)
+    trainable = True if trainable is None else bool(trainable)
+    # torchscope's initializers return exactly the shape and dtype asked for, so neither is read
+    # back from the tensor (each read costs more than a dict insert)
+    param = nn.Parameter(initializer(shape, dtype=dtype), requires_grad=trainable and (
+        dtype.is_floating_point or dtype.is_complex))
+    origin = user_frames(skip=2)                     # skip: here, get_variable
     with store._lock:
-        if name in store._registry:
+        if name in store._registry:                  # another thread was quicker
             return None
-        # torchscope's initializers return exactly the shape and dtype asked for, so neither is
-        # read back from the tensor (each read costs more than a dict insert)
-        value = initializer(dims, dtype=dtype)
-        trainable = True if trainable is None else bool(trainable)
-        param = nn.Parameter(value, requires_grad=trainable and (
-            dtype.is_floating_point or dtype.is_complex))
-        record = Record(name, store._op_names.unique("", name), param, tuple(dims), dtype,
-                        trainable, _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY, None,
-                        constraint, None, user_frames(skip=2))   # skip: here, get_variable
-        store.add(record)
+        store.add(Record(name, store._op_names.unique_root(name), param, shape, dtype, trainable,
+                         _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY, None, constraint,
+                         None, origin))
     return param
 
 

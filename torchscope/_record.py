@@ -11,50 +11,76 @@ Example:
 
 from __future__ import annotations
 
+import dis
 import sys
-from typing import Any, Callable, Optional, Sequence, Tuple
+from types import CodeType
+from typing import Any, Callable, Optional, Tuple
 
 import torch
 from torch import nn
 
 from ._types import Shape, dtype_name, shape_str
 
-__all__ = ["Record", "format_frames", "user_frames"]
+__all__ = ["Origin", "Record", "format_frames", "resolve_frames", "user_frames"]
 
 _TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
-_MAX_ORIGIN_FRAMES = 1
 
 
 _SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
 
+#: Where a variable was created: the innermost caller frame outside torchscope and torch, as
+#: ``(code, bytecode offset)`` (empty when there is none). The line number is looked up only
+#: when an error shows it: reading ``f_lineno`` scans the function's line table, and this runs
+#: for every variable built. A pickled record carries ``(filename, line, function)`` instead,
+#: since code objects cannot be pickled.
+Origin = Tuple[Tuple[Any, ...], ...]
 
-def user_frames(skip: int = 0) -> Tuple[Tuple[str, int, str], ...]:
-    """The innermost few caller frames outside torchscope and torch (cheap: no source read;
-    it runs for every variable created). ``skip``: caller frames known to be torchscope's
-    (Python only builds frame objects from where the walk starts)."""
-    frames = []
+
+def user_frames(skip: int = 0) -> Origin:
+    """The innermost caller frame outside torchscope and torch, as ``((code, offset),)``.
+
+    ``skip``: caller frames known to be torchscope's (Python only builds frame objects from
+    where the walk starts).
+    """
     frame = sys._getframe(1 + skip)
     while frame is not None:
         code = frame.f_code
         filename = code.co_filename
         if not filename.startswith(_SKIPPED_FILES) and "contextlib" not in filename:
-            frames.append((filename, frame.f_lineno, code.co_name))
-            if len(frames) == _MAX_ORIGIN_FRAMES:
-                break
+            return ((code, frame.f_lasti),)
         frame = frame.f_back
-    return tuple(frames)
+    return ()
 
 
-def format_frames(frames: Sequence[Tuple[str, int, str]]) -> str:
+def _line_of(code: CodeType, offset: int) -> int:
+    """The source line of the instruction at byte ``offset`` of ``code``."""
+    line = code.co_firstlineno
+    for start, start_line in dis.findlinestarts(code):
+        if start > offset:
+            break
+        if start_line is not None:
+            line = start_line
+    return line
+
+
+def resolve_frames(frames: Origin) -> Tuple[Tuple[str, int, str], ...]:
+    """``frames`` as ``(filename, line, function)`` triples."""
+    return tuple(frame if len(frame) == 3 else
+                 (frame[0].co_filename, _line_of(frame[0], frame[1]), frame[0].co_name)
+                 for frame in frames)
+
+
+def format_frames(frames: Origin) -> str:
+    """``File "...", line N, in f`` and the source line, as in a traceback."""
     import linecache
 
     lines = []
-    for filename, lineno, func in frames:
-        lines.append(f'  File "{filename}", line {lineno}, in {func}')
-        code = linecache.getline(filename, lineno).strip()
-        if code:
-            lines.append("    " + code)
+    for filename, lineno, function in resolve_frames(frames):
+        lines.append(f'  File "{filename}", line {lineno}, in {function}')
+        source = linecache.getline(filename, lineno).strip()
+        if source:
+            lines.append("    " + source)
     return "\n".join(lines)
 
 
@@ -73,7 +99,7 @@ class Record:
                  dtype: torch.dtype, trainable: bool, collections: Tuple[str, ...],
                  regularizer: Optional[Callable] = None, constraint: Optional[Callable] = None,
                  partitions: Optional[Tuple[int, ...]] = None,
-                 origin: Tuple[Tuple[str, int, str], ...] = (),
+                 origin: Origin = (),
                  caching_device: Any = None) -> None:
         self.name = name
         self.display = display
@@ -87,6 +113,12 @@ class Record:
         self.partitions = partitions
         self.origin = origin
         self.caching_device = caching_device
+
+    def __getstate__(self) -> Tuple[None, dict]:
+        """Pickling (``torch.save`` of a module): the origin as file, line and function."""
+        state = {slot: getattr(self, slot) for slot in self.__slots__}
+        state["origin"] = resolve_frames(self.origin)
+        return None, state
 
     def __repr__(self) -> str:
         return (f"<variable '{self.display}' shape={shape_str(self.shape)} "

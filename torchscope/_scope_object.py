@@ -38,16 +38,18 @@ AUTO_REUSE = _ReuseMode.AUTO_REUSE
 ReuseArg = Union[None, bool, _ReuseMode]
 
 
-INITIALIZER, REGULARIZER, CACHING_DEVICE, PARTITIONER, CUSTOM_GETTER, DTYPE, USE_RESOURCE, PLAIN = \
-    range(8)
+(INITIALIZER, REGULARIZER, CACHING_DEVICE, PARTITIONER, CUSTOM_GETTER, DTYPE, USE_RESOURCE,
+ PLAIN, PLAIN_CREATE) = range(9)
 
 
 def _defaults(initializer: Any, regularizer: Any, caching_device: Any, partitioner: Any,
               custom_getter: Any, dtype: torch.dtype, use_resource: Any) -> tuple:
-    """A scope's inheritable defaults; the last item says whether ``get_variable`` may take its
-    fast path (no caching device, partitioner or custom getter to honour)."""
+    """A scope's inheritable defaults; the last two items say whether ``get_variable`` may take
+    its fast paths: PLAIN, no caching device, partitioner or custom getter to honour (reuse in a
+    pass); PLAIN_CREATE, not even a regularizer (creation outside passes)."""
+    plain = caching_device is None and partitioner is None and custom_getter is None
     return (initializer, regularizer, caching_device, partitioner, custom_getter, dtype,
-            use_resource, caching_device is None and partitioner is None and custom_getter is None)
+            use_resource, plain, plain and regularizer is None)
 
 
 _ROOT_DEFAULTS = _defaults(None, None, None, None, None, torch.float32, None)

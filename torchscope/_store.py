@@ -382,18 +382,20 @@ class ScopedParameterStore:
 
     def add(self, record: Record) -> Record:
         """Registers a new variable (the caller holds the lock and has validated everything)."""
-        if record.name is not None:
-            self._registry[record.name] = record
+        name = record.name
+        if name is not None:
+            self._registry[name] = record
         self._records[record.display] = record
         self._by_id[id(record.param)] = record
         collections = self._collections
         for key in record.collections:
-            items = collections.get(key)
-            if items is None:
-                items = collections[key] = []
-            items.append(record)
-        if self._local.undo is not None:
-            self._local.undo.append(lambda: self.remove(record))
+            if key in collections:
+                collections[key].append(record)
+            else:
+                collections[key] = [record]
+        undo = self._local.undo
+        if undo is not None:
+            undo.append(lambda: self.remove(record))
         return record
 
     def add_regularizer(self, record: Record) -> None:

@@ -29,7 +29,7 @@ from ._getter import new_variable, plain_get
 from ._names import join
 from ._scope import check_scope_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
-                            PLAIN, REGULARIZER, USE_RESOURCE, VariableScope)
+                            PLAIN, PLAIN_CREATE, REGULARIZER, USE_RESOURCE, VariableScope)
 from ._state import current_state
 from ._store import _default_stack as _tls
 from ._store import ScopedParameterStore
@@ -107,27 +107,26 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
         state = current_state()
     scope = state.current
     binder = state.binder
-    if (binder is not None and custom_getter is None and partitioner is None
-            and caching_device is None and (initializer is None or callable(initializer))
+    # The fast paths cover the everyday call and hand anything unusual to the general path.
+    # Every operation here runs once per variable per call, so the checks are ordered cheapest
+    # and most decisive first.
+    if (custom_getter is None and partitioner is None and caching_device is None
             and name.__class__ is str):
-        defaults = scope._defaults
-        if defaults[PLAIN]:
-            full_name = scope._name + "/" + name if scope._name else name
-            found = binder.fast(full_name, shape, defaults[DTYPE] if dtype is None else dtype,
-                                scope._reuse)
-            if found is not None:
-                return found
-    elif (binder is None and custom_getter is None and partitioner is None
-            and caching_device is None and regularizer is None and collections is None
-            and synchronization is _AUTO and aggregation is _NONE and name.__class__ is str
-            and not state.creators):
-        defaults = scope._defaults
-        if defaults[PLAIN] and defaults[REGULARIZER] is None:
-            resolved = defaults[DTYPE] if dtype is None else dtype
-            if resolved.__class__ is torch.dtype:
+        if binder is not None:
+            defaults = scope._defaults
+            if defaults[PLAIN] and (initializer is None or callable(initializer)):
+                found = binder.fast(scope._name + "/" + name if scope._name else name, shape,
+                                    defaults[DTYPE] if dtype is None else dtype, scope._reuse)
+                if found is not None:
+                    return found
+        elif (regularizer is None and collections is None and synchronization is _AUTO
+                and aggregation is _NONE and not state.creators):
+            defaults = scope._defaults
+            if defaults[PLAIN_CREATE]:
                 found = plain_get(
                     state.store, scope._name + "/" + name if scope._name else name, shape,
-                    resolved, defaults[INITIALIZER] if initializer is None else initializer,
+                    defaults[DTYPE] if dtype is None else dtype,
+                    defaults[INITIALIZER] if initializer is None else initializer,
                     trainable, scope._constraint if constraint is None else constraint,
                     scope._reuse)
                 if found is not None:
