@@ -21,6 +21,9 @@ per-variable cost growth 100k / 1k (O(N) building means ≈ 1). Targets (DESIGN 
 per variable at 10k on a 2-core CPU, growth ≤ 1.5×; TF1 graph mode needs about 7 ms per
 variable.
 
+Each size is built several times, interleaved with the plain builds, and the best time counts
+(at least ``--repeats`` builds, more for small N: 50 at 1k, 20 at 10k, 3 at 100k by default).
+
 Run: ``python benchmarks/bench_build.py [--repeats 3] [--sizes 1000 10000 100000]
 [--profile]`` (``--profile`` runs cProfile on the 10k build and prints the top functions).
 """
@@ -124,6 +127,13 @@ def measure(n: int, repeats: int) -> Dict[str, float]:
             "ts_cpu": ts_cpu, "plain_cpu": plain_cpu, "ratio_cpu": ts_cpu / plain_cpu}
 
 
+def repeats_for(n: int, repeats: int) -> int:
+    """Builds per size: at least ``repeats``, more for small N so that each size gets about
+    the same measuring time. A 1k build takes ~20 ms, and the best of a few such short runs
+    swings by a third on a shared VM; the growth ratio divides by it."""
+    return max(repeats, min(50, 200000 // n))
+
+
 def profile(n: int, top: int = 25) -> None:
     import cProfile
     import pstats
@@ -147,15 +157,17 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)        # tiny tensors: threads only add noise
-    build_torchscope(5)             # warm-up: imports, lazy torch initialisation
-    build_plain(5)
-    print(f"torch {torch.__version__}, torchscope {ts.__version__}; best of {args.repeats}")
+    for _ in range(3):              # warm-up: imports, lazy torch initialisation, caches
+        build_torchscope(10)
+        build_plain(10)
+    print(f"torch {torch.__version__}, torchscope {ts.__version__}; best of "
+          + ", ".join(f"{repeats_for(n, args.repeats)} at {n}" for n in args.sizes))
     print("wall time, best of the repeats (CPU time of this process in brackets)")
     print(f"{'N':>8}  {'torchscope µs/var':>18}  {'(median)':>9}  {'plain µs/var':>12}  "
           f"{'ratio':>6}  {'(cpu: ts':>9}  {'plain':>6}  {'ratio)':>7}")
     rows = []
     for n in args.sizes:
-        row = measure(n, args.repeats if n < 100000 else max(1, args.repeats - 1))
+        row = measure(n, repeats_for(n, args.repeats))
         rows.append(row)
         print(f"{n:>8}  {row['ts']:>18.2f}  {row['ts_median']:>9.2f}  {row['plain']:>12.2f}  "
               f"{row['ratio']:>6.2f}  {row['ts_cpu']:>9.2f}  {row['plain_cpu']:>6.2f}  "
