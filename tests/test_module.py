@@ -332,3 +332,67 @@ def test_later_default_name_passes_match_a_fresh_first_pass(pattern):
         fresh = _DefaultBranchy()
         fresh(torch.ones(1), deep)
         assert net.names == fresh.names
+
+
+def test_a_training_step_leaves_nothing_for_the_garbage_collector():
+    """A pass frees its bookkeeping by reference counting: leftover cycles (binder <-> state)
+    would make every hundred steps pay a collection, and now and then a full one."""
+    import gc
+
+    net = Siamese().build(*_inputs())
+    a, b = _inputs()
+    for _ in range(3):
+        ya, yb = net(a, b)
+        (ya - yb).square().sum().backward()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(5):
+            ya, yb = net(a, b)
+            (ya - yb).square().sum().backward()
+        del ya, yb
+        gc.collect()
+        leftovers = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert leftovers == []
+
+
+class _Asks(ts.ScopedModule):
+    """Asks for ``w`` as told: TF1's reuse checks must hold in every pass, not just the first
+    (later passes answer from a per-module cache)."""
+
+    def forward(self, x, shape=(4, 3), dtype=torch.float32, twice=False):
+        with ts.variable_scope("layer"):
+            w = ts.get_variable("w", list(shape), dtype=dtype)
+            if twice:
+                ts.get_variable("w", list(shape), dtype=dtype)
+        return x @ w
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"shape": (3, 4)}, ts.ShapeMismatchError,
+     r"^Trying to share variable layer/w, but specified shape \(3, 4\) and found shape \(4, 3\)"),
+    ({"dtype": torch.float64}, ts.DTypeMismatchError,
+     r"^Trying to share variable layer/w, but specified dtype float64 and found dtype float32"),
+    ({"twice": True}, ts.VariableExistsError, r"^Variable layer/w already exists, disallowed"),
+])
+def test_later_passes_check_every_request_as_the_first_did(kwargs, error, message):
+    net = _Asks()
+    x = torch.ones(2, 4)
+    for _ in range(3):           # the first builds, the next ones fill and use the cache
+        net(x)
+    with pytest.raises(error, match=message):
+        net(x, **kwargs)
+    assert net(x).shape == (2, 3)                   # and the module still works
+
+
+def test_later_passes_follow_a_binding_swapped_in_by_functional_call():
+    net = _Asks()
+    x = torch.ones(2, 4)
+    for _ in range(3):
+        net(x)
+    ones = {"layer/w": torch.ones(4, 3)}
+    assert torch.equal(torch.func.functional_call(net, ones, (x,)), torch.full((2, 3), 4.0))
+    assert not torch.equal(net(x), torch.full((2, 3), 4.0))   # the module's own weights again

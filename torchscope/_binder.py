@@ -11,6 +11,7 @@ may have swapped — not to the store's object.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 import torch
@@ -57,13 +58,19 @@ def binding(module: "ScopedModule", slot: tuple) -> Any:
     return found
 
 
+#: Per module, ``fast_eager``'s cache: name -> (owned, is a parameter, key, record). Kept off
+#: the module, so that copies, pickles and replicas of it never carry records along.
+_EAGER_HITS: "weakref.WeakKeyDictionary[Any, Dict[str, tuple]]" = weakref.WeakKeyDictionary()
+
+
 class PassBinder(StoreBinder):
     """Resolves ``get_variable``/``Variable`` for one pass of one module."""
 
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
-                 "_candidate", "_params", "_buffers", "_hits")
+                 "_candidate", "_params", "_buffers", "_hits", "_eager", "lookup")
 
-    def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool) -> None:
+    def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool,
+                 compiling: bool = False) -> None:
         self.module = module
         self.store = store
         self.state: Optional["ScopeState"] = None
@@ -79,7 +86,18 @@ class PassBinder(StoreBinder):
         if module._ts_hits_generation != store._generation:   # a variable was removed
             module._ts_hits = {}
             module._ts_hits_generation = store._generation
+            _EAGER_HITS.pop(module, None)
         self._hits = module._ts_hits
+        # what get_variable calls for an existing name: traced code reads as little as possible
+        # (fast); eager code may keep Python objects at hand (fast_eager)
+        if compiling:
+            self.lookup = self.fast
+        else:
+            eager = _EAGER_HITS.get(module)
+            if eager is None:
+                eager = _EAGER_HITS[module] = {}
+            self._eager = eager
+            self.lookup = self.fast_eager
 
     # -- the fast path: an existing variable, no getter/partitioner/caching involved
     def fast(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:
@@ -120,6 +138,41 @@ class PassBinder(StoreBinder):
                 self.state.root_name(full_name)  # type: ignore[union-attr]
         if self.build:
             self._count(self.store._registry[full_name].display)
+        return found
+
+    def fast_eager(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:
+        """``fast`` for eager passes, the common case made cheap: a name's slot and record are
+        kept at hand across passes, and while the module still binds the record's canonical
+        object the request is checked against the declared shape and dtype, as the general
+        path does (reading ``.shape`` off a tensor costs more than the rest of this together).
+        A swapped binding (``functional_call``, replicas) goes through ``fast``, which checks
+        the request against the binding itself."""
+        hit = self._eager.get(full_name)
+        if hit is None:
+            found = self.fast(full_name, shape, dtype, reuse)
+            if found is not None:
+                code = self._hits[full_name]
+                self._eager[full_name] = (code[1] == "o", code[0] == "P", code[2:],
+                                          self.store._registry[full_name])
+            return found
+        owned, is_param, key, record = hit
+        seen = self.seen
+        if reuse is False and (not owned or full_name in seen):
+            return None
+        found = (self._params if is_param else self._buffers).get(key)
+        if found is None or found is not record.param:
+            return self.fast(full_name, shape, dtype, reuse)
+        if dtype is not record.dtype and dtype is not found.dtype:
+            return None
+        if shape is not None and record.shape != (
+                tuple(shape) if shape.__class__ is list else shape):
+            return None
+        if full_name not in seen:
+            seen.add(full_name)
+            if owned:                                    # the first pass created it here
+                self.state.root_name(full_name)  # type: ignore[union-attr]
+        if self.build:
+            self._count(record.display)
         return found
 
     def _resolve(self, full_name: str) -> Optional[str]:
@@ -204,6 +257,14 @@ class PassBinder(StoreBinder):
         """A collection item: the module's binding if it has one, else the store's object."""
         slot = self.module._ts_slots.get(record.display)
         return binding(self.module, slot) if slot is not None else record.param
+
+    def close(self) -> None:
+        """Ends the pass: drops the references that make the binder, its state and its
+        ``lookup`` method a cycle, so that they are freed at once rather than left to the
+        garbage collector (a pass per training step would otherwise trigger a collection every
+        hundred steps, and now and then a full one)."""
+        self.state = None
+        self.lookup = None
 
     def rollback(self) -> None:
         """Removes every variable this (failed) pass created, from the store and the module."""

@@ -72,7 +72,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     # Under torch.compile nothing is replayed or recorded: the traced code would read (and
     # guard on) every recorded step, where fresh counters cost nothing at run time.
     compiling = _is_compiling()
-    binder = PassBinder(module, store, not module._ts_built)
+    binder = PassBinder(module, store, not module._ts_built, compiling)
     binder.state = state = ScopeState(store, binder, None if compiling else module._ts_trace,
                                       not compiling)
     stores = tls.stores
@@ -92,6 +92,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
         local.scope = outer
         tls.state = current
         stores.pop()
+        binder.close()
     if binder.build:
         module._ts_built = True
     if state.record is not None and state.replay is None and not compiling:

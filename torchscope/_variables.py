@@ -115,7 +115,7 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
         if binder is not None:
             defaults = scope._defaults
             if defaults[PLAIN] and (initializer is None or callable(initializer)):
-                found = binder.fast(scope._name + "/" + name if scope._name else name, shape,
+                found = binder.lookup(scope._name + "/" + name if scope._name else name, shape,
                                     defaults[DTYPE] if dtype is None else dtype, scope._reuse)
                 if found is not None:
                     return found
