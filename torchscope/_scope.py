@@ -230,7 +230,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                  dtype: DTypeLike = None, use_resource: Optional[bool] = None,
                  constraint: Optional[Callable] = None,
                  auxiliary_name_scope: bool = True) -> None:
-        if default_name is None and name_or_scope is None:
+        if name_or_scope is None and default_name is None:
             raise ScopeArgumentError.no_name()
         if reuse is False:
             reuse = None  # TF1: no non-inheriting scopes, False means "inherit"
@@ -340,7 +340,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 state._materialize()
         if step is not None:
             state.pos += 1
-            full_name, new_stack = step[3], step[4]
+            full_name, new_stack, name_scope = step[3], step[4], step[5]
         else:
             check_scope_name(stack, name)
             if name[-1] == "/":
@@ -354,9 +354,10 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             last = name if kind is ENTER else counts.unique_default(old._name, name)
             full_name = old._name + "/" + last if old._name else last
             counts.open(full_name)
+            name_scope = new_stack + "/"
             record = state.record
             if record is not None:
-                record.append((kind, name, stack, full_name, new_stack))
+                record.append((kind, name, stack, full_name, new_stack, name_scope))
         state.name_stack = new_stack
         label = None
         if _profiler._is_profiler_enabled and not _is_compiling():
@@ -364,7 +365,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             label.__enter__()
         scope = _new_scope(VariableScope)
         scope._name = full_name
-        scope._name_scope = new_stack + "/"
+        scope._name_scope = name_scope
         scope._reuse = self._reuse or old._reuse
         scope._defaults = old._defaults
         scope._constraint = self._constraint
@@ -397,7 +398,12 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = None
         try:
             if token is EXIT:
-                _exit_name(state, scope._name)
+                replay = state.replay            # _exit_name's replayed case, inlined
+                pos = state.pos
+                if replay is not None and pos < len(replay) and replay[pos][0] is EXIT:
+                    state.pos = pos + 1
+                else:
+                    _exit_name(state, scope._name)
             elif token is not None:
                 state.counts.restore(token)
             else:

@@ -92,7 +92,7 @@ class ScopeState:
         for step in steps:
             kind = step[0]
             if kind is ENTER or kind is ENTER_DEFAULT:
-                _, _, stack, full, new_stack = step
+                stack, full = step[2], step[3]
                 if not step[1].endswith("/"):
                     used.unique(stack, step[1])
                 counts.open(full)
