@@ -33,7 +33,7 @@ from ._errors import (CustomGetterError, DTypeMismatchError, InitializerError, I
                       ShapeMismatchError, VariableArgumentError, VariableExistsError,
                       VariableNotFoundError)
 from ._names import is_valid_root_name
-from ._record import Record, format_frames, user_frames
+from ._record import Record, format_origin, user_origin
 from ._store import GraphKeys, ScopedParameterStore
 from ._types import (Shape, VariableAggregation, VariableSynchronization, as_device, as_dtype,
                      as_shape, dtype_name, is_compatible, shape_str)
@@ -257,7 +257,7 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
                 return new_variable(store, binder, name, value, trainable, collections,
                                     regularizer, constraint, **extra)
     if reuse is False and binder.visible(record):
-        raise VariableExistsError(name, format_frames(record.origin))
+        raise VariableExistsError(name, format_origin(record.origin))
     check_existing(record, shape, dtype, current=binder.current_dtype(store, record))
     return binder.bind(record)
 
@@ -326,7 +326,7 @@ def _make_record(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
         keys.append(GraphKeys.TRAINABLE_VARIABLES)
     record = Record(name, display, param, tuple(value.shape), value.dtype, trainable,
                     tuple(dict.fromkeys(keys)), None, spec["constraint"], partitions,
-                    user_frames())
+                    user_origin())
     store.add(record)
     if regularizer and regularizer(param) is not None:
         record.regularizer = regularizer
@@ -380,7 +380,7 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
     # back from the tensor (each read costs more than a dict insert)
     param = nn.Parameter(initializer(shape, dtype=dtype), requires_grad=trainable and (
         dtype.is_floating_point or dtype.is_complex))
-    origin = user_frames(skip=2)                     # skip: here, get_variable
+    origin = user_origin(skip=2)                     # skip: here, get_variable
     with store._lock:
         if name in store._registry:                  # another thread was quicker
             return None

@@ -27,7 +27,7 @@ import torch
 from ._errors import (PartitionerError, ShapeMismatchError,
                       VariableExistsError, VariableNotFoundError)
 from ._getter import StoreBinder, check_existing, new_variable
-from ._record import format_frames
+from ._record import format_origin
 from ._store import ScopedParameterStore
 from ._types import Shape, is_compatible, is_fully_defined, shape_str
 from ._values import PartitionInfo, default_initializer, is_value, make_value, shard_slices
@@ -158,7 +158,7 @@ def partitioned_variable(store: ScopedParameterStore, binder: StoreBinder, name:
         partitions = _call_partitioner(partitioner, shape, dtype)  # type: ignore[arg-type]
     if record is not None:
         if reuse is False and binder.visible(record):
-            raise VariableExistsError(name, format_frames(record.origin), partitioned=True)
+            raise VariableExistsError(name, format_origin(record.origin), partitioned=True)
         check_existing(record, shape, dtype, partitioned=True,
                        current=binder.current_dtype(store, record))
         if partitions is not None and partitions != record.partitions:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ._types import Shape, dtype_name, shape_str
 
-__all__ = ["Origin", "Record", "format_frames", "resolve_frames", "user_frames"]
+__all__ = ["Origin", "Record", "format_origin", "resolve_origin", "user_origin"]
 
 _TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
@@ -30,15 +30,15 @@ _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 _SKIPPED_FILES = (_TORCHSCOPE_DIR, _TORCH_DIR, "<frozen")
 
 #: Where a variable was created: the innermost caller frame outside torchscope and torch, as
-#: ``(code, bytecode offset)`` (empty when there is none). The line number is looked up only
+#: ``(code, bytecode offset)``, or ``()`` when there is none. The line number is looked up only
 #: when an error shows it: reading ``f_lineno`` scans the function's line table, and this runs
-#: for every variable built. A pickled record carries ``(filename, line, function)`` instead,
-#: since code objects cannot be pickled.
-Origin = Tuple[Tuple[Any, ...], ...]
+#: for every variable built (one flat tuple, too: an allocation per variable counts). A pickled
+#: record carries ``(filename, line, function)`` instead, since code objects cannot be pickled.
+Origin = Tuple[Any, ...]
 
 
-def user_frames(skip: int = 0) -> Origin:
-    """The innermost caller frame outside torchscope and torch, as ``((code, offset),)``.
+def user_origin(skip: int = 0) -> Origin:
+    """The innermost caller frame outside torchscope and torch, as ``(code, offset)``.
 
     ``skip``: caller frames known to be torchscope's (Python only builds frame objects from
     where the walk starts).
@@ -48,7 +48,7 @@ def user_frames(skip: int = 0) -> Origin:
         code = frame.f_code
         filename = code.co_filename
         if not filename.startswith(_SKIPPED_FILES) and "contextlib" not in filename:
-            return ((code, frame.f_lasti),)
+            return code, frame.f_lasti
         frame = frame.f_back
     return ()
 
@@ -64,24 +64,24 @@ def _line_of(code: CodeType, offset: int) -> int:
     return line
 
 
-def resolve_frames(frames: Origin) -> Tuple[Tuple[str, int, str], ...]:
-    """``frames`` as ``(filename, line, function)`` triples."""
-    return tuple(frame if len(frame) == 3 else
-                 (frame[0].co_filename, _line_of(frame[0], frame[1]), frame[0].co_name)
-                 for frame in frames)
+def resolve_origin(origin: Origin) -> Origin:
+    """``origin`` as ``(filename, line, function)`` (``()`` stays ``()``)."""
+    if len(origin) != 2:
+        return origin
+    code, offset = origin
+    return code.co_filename, _line_of(code, offset), code.co_name
 
 
-def format_frames(frames: Origin) -> str:
-    """``File "...", line N, in f`` and the source line, as in a traceback."""
+def format_origin(origin: Origin) -> str:
+    """``File "...", line N, in f`` and the source line, as in a traceback ("" for none)."""
     import linecache
 
-    lines = []
-    for filename, lineno, function in resolve_frames(frames):
-        lines.append(f'  File "{filename}", line {lineno}, in {function}')
-        source = linecache.getline(filename, lineno).strip()
-        if source:
-            lines.append("    " + source)
-    return "\n".join(lines)
+    if not origin:
+        return ""
+    filename, lineno, function = resolve_origin(origin)
+    line = f'  File "{filename}", line {lineno}, in {function}'
+    source = linecache.getline(filename, lineno).strip()
+    return f"{line}\n    {source}" if source else line
 
 
 class Record:
@@ -117,7 +117,7 @@ class Record:
     def __getstate__(self) -> Tuple[None, dict]:
         """Pickling (``torch.save`` of a module): the origin as file, line and function."""
         state = {slot: getattr(self, slot) for slot in self.__slots__}
-        state["origin"] = resolve_frames(self.origin)
+        state["origin"] = resolve_origin(self.origin)
         return None, state
 
     def __repr__(self) -> str:
