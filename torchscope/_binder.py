@@ -20,7 +20,6 @@ from ._errors import PassError
 from ._getter import StoreBinder
 from ._names import escape_key
 from ._record import Record
-from ._state import ROOT_NAME
 from ._store import ScopedParameterStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,13 +170,7 @@ class PassBinder(StoreBinder):
         if full_name not in seen:
             seen.add(full_name)
             if owned:                                    # the first pass created it here
-                state = self.state                       # root_name's replayed case, inlined
-                replay, pos = state.replay, state.pos    # type: ignore[union-attr]
-                if (replay is not None and pos < len(replay) and replay[pos][0] is ROOT_NAME
-                        and replay[pos][1] == full_name):
-                    state.pos = pos + 1                  # type: ignore[union-attr]
-                else:
-                    state.root_name(full_name)           # type: ignore[union-attr]
+                self.state.root_name(full_name)  # type: ignore[union-attr]
         if self.build:
             self._count(record.display)
         return found

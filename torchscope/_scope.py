@@ -398,12 +398,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = None
         try:
             if token is EXIT:
-                replay = state.replay            # _exit_name's replayed case, inlined
-                pos = state.pos
-                if replay is not None and pos < len(replay) and replay[pos][0] is EXIT:
-                    state.pos = pos + 1
-                else:
-                    _exit_name(state, scope._name)
+                _exit_name(state, scope._name)
             elif token is not None:
                 state.counts.restore(token)
             else:
