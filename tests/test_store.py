@@ -169,3 +169,26 @@ def test_user_initializer_subclass_results_are_still_checked(store):
                                                   r"has shape \(2, 2\)"):
         ts.get_variable("w", [2, 2], initializer=Sloppy())
     assert "w" not in store
+
+
+def test_name_of_knows_variables_made_before_and_after_the_first_lookup():
+    """The id index is built on the first lookup, then kept up to date: by creation, by a failed
+    call's rollback and by a re-tie."""
+    store = ts.ScopedParameterStore()
+    with store.as_default():
+        first = ts.get_variable("first", [1])
+        assert store.name_of(first) == "first"            # builds the index
+        second = ts.get_variable("second", [1])
+
+        def failing_getter(getter, name, *args, **kwargs):
+            getter(name, *args, **kwargs)                  # creates, then the call fails
+            raise RuntimeError("boom")
+
+        with pytest.raises(Exception):
+            ts.get_variable("third", [1], custom_getter=failing_getter)
+    assert store.name_of(second) == "second"
+    assert list(store) == ["first", "second"]
+    replacement = torch.nn.Parameter(torch.zeros(1))
+    store.replace(store.record_of(first), replacement)
+    assert store.name_of(replacement) == "first"
+    assert store.record_of(first) is None

@@ -106,7 +106,8 @@ class ScopedParameterStore:
         self._lock = threading.RLock()
         self._registry: Dict[str, Record] = {}      # get_variable name -> record
         self._records: Dict[str, Record] = {}       # display name -> record, creation order
-        self._by_id: Dict[int, Record] = {}         # id(param) -> record
+        # id(param) -> record, built on the first lookup (a model being built never asks)
+        self._by_id: Optional[Dict[int, Record]] = None
         self._collections: Dict[str, List[Any]] = {}
         self._regularized: List[Record] = []
         self._op_names = OpNames()
@@ -202,11 +203,19 @@ class ScopedParameterStore:
         return record.display
 
     def record_of(self, param: Any) -> Optional[Record]:
-        record = self._by_id.get(id(param))
+        record = self._ids().get(id(param))
         if record is None and self._bound:
             self.sync()         # a module may hold an object the store has not adopted yet
-            record = self._by_id.get(id(param))
+            record = self._ids().get(id(param))
         return record if record is not None and record.param is param else None
+
+    def _ids(self) -> Dict[int, Record]:
+        """``id(param) -> record``, indexed on first use and kept up to date from then on."""
+        by_id = self._by_id
+        if by_id is None:
+            with self._lock:
+                by_id = self._by_id = {id(r.param): r for r in self._records.values()}
+        return by_id
 
     def current(self, record: Record) -> Any:
         """The variable's canonical object, adopting the one the modules now register.
@@ -386,7 +395,8 @@ class ScopedParameterStore:
         if name is not None:
             self._registry[name] = record
         self._records[record.display] = record
-        self._by_id[id(record.param)] = record
+        if self._by_id is not None:
+            self._by_id[id(record.param)] = record
         collections = self._collections
         for key in record.collections:
             if key in collections:
@@ -422,9 +432,11 @@ class ScopedParameterStore:
     def replace(self, record: Record, param: nn.Parameter) -> None:
         """Makes ``param`` the canonical object of ``record`` (after a re-tie)."""
         with self._lock:
-            self._by_id.pop(id(record.param), None)
+            by_id = self._by_id
+            if by_id is not None:
+                by_id.pop(id(record.param), None)
+                by_id[id(param)] = record
             record.param = param
-            self._by_id[id(param)] = record
 
     def remove(self, record: Record) -> None:
         """Forgets a variable entirely (a failed build pass rolls back through this)."""
@@ -434,7 +446,8 @@ class ScopedParameterStore:
                 del self._registry[record.name]
             if self._records.get(record.display) is record:
                 del self._records[record.display]
-            self._by_id.pop(id(record.param), None)
+            if self._by_id is not None:
+                self._by_id.pop(id(record.param), None)
             for items in self._collections.values():
                 _remove_identical(items, record)
             _remove_identical(self._regularized, record)
@@ -455,7 +468,7 @@ class ScopedParameterStore:
         records = {id(r): copy.deepcopy(r, memo) for r in self._records.values()}
         clone._records = {r.display: records[id(r)] for r in self._records.values()}
         clone._registry = {name: records[id(r)] for name, r in self._registry.items()}
-        clone._by_id = {id(r.param): r for r in clone._records.values()}
+        clone._by_id = None
         clone._collections = {key: [records.get(id(i)) or copy.deepcopy(i, memo) for i in items]
                               for key, items in self._collections.items()}
         clone._regularized = [records[id(r)] for r in self._regularized]
@@ -471,8 +484,7 @@ class ScopedParameterStore:
         self._lock = threading.RLock()
         self._local = _StoreLocal()
         self._bound = weakref.WeakSet()
-        # object ids change across pickling: index the unpickled parameters afresh
-        self._by_id = {id(record.param): record for record in self._records.values()}
+        self._by_id = None      # object ids change across pickling: indexed afresh on use
 
 
 class _Transaction:
