@@ -21,7 +21,7 @@ from torch import nn
 
 from ._types import Shape, dtype_name, shape_str
 
-__all__ = ["Origin", "Record", "format_origin", "resolve_origin", "user_origin"]
+__all__ = ["Origin", "Record", "format_frame", "format_origin", "resolve_origin", "user_origin"]
 
 _TORCHSCOPE_DIR = __file__.rsplit("/", 1)[0]
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
@@ -72,16 +72,18 @@ def resolve_origin(origin: Origin) -> Origin:
     return code.co_filename, _line_of(code, offset), code.co_name
 
 
-def format_origin(origin: Origin) -> str:
-    """``File "...", line N, in f`` and the source line, as in a traceback ("" for none)."""
+def format_frame(filename: str, lineno: int, function: str) -> str:
+    """``File "...", line N, in f`` and the source line below it, as in a traceback."""
     import linecache
 
-    if not origin:
-        return ""
-    filename, lineno, function = resolve_origin(origin)
     line = f'  File "{filename}", line {lineno}, in {function}'
     source = linecache.getline(filename, lineno).strip()
     return f"{line}\n    {source}" if source else line
+
+
+def format_origin(origin: Origin) -> str:
+    """The origin as a traceback entry (:func:`format_frame`); "" for none."""
+    return format_frame(*resolve_origin(origin)) if origin else ""
 
 
 class Record:

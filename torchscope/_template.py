@@ -21,6 +21,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ._errors import TemplateError
 from ._names import join
+from ._record import format_frame
 from ._scope import _wrap_getter, variable_scope
 from ._scope_object import VariableScope
 from ._state import current_state
@@ -46,15 +47,7 @@ def _stack() -> Tuple[Frame, ...]:
 
 
 def _format(frames: Tuple[Frame, ...]) -> str:
-    import linecache
-
-    out = []
-    for filename, lineno, func in frames:
-        out.append(f'  File "{filename}", line {lineno}, in {func}\n')
-        line = linecache.getline(filename, lineno).strip()
-        if line:
-            out.append(f"    {line}\n")
-    return "".join(out)
+    return "".join(format_frame(*frame) + "\n" for frame in frames)
 
 
 def _skip_common(defined: Tuple[Frame, ...], current: Tuple[Frame, ...]) -> Tuple[Frame, ...]:
