@@ -133,9 +133,7 @@ class PassBinder(StoreBinder):
             if shape != found.shape:
                 return None
         if full_name not in seen:
-            seen.add(full_name)
-            if owned:                                    # the first pass created it here
-                self.state.root_name(full_name)  # type: ignore[union-attr]
+            self._first_use(full_name, owned)
         if self.build:
             self._count(self.store._registry[full_name].display)
         return found
@@ -168,12 +166,18 @@ class PassBinder(StoreBinder):
                 tuple(shape) if shape.__class__ is list else shape):
             return None
         if full_name not in seen:
-            seen.add(full_name)
-            if owned:                                    # the first pass created it here
-                self.state.root_name(full_name)  # type: ignore[union-attr]
+            self._first_use(full_name, owned)
         if self.build:
             self._count(record.display)
         return found
+
+    def _first_use(self, full_name: str, owned: bool) -> None:
+        """A name's first use in this pass: later uses without reuse are "already exists", and
+        a variable the module created is re-created by name, so that the pass's op names come
+        out as in the first pass."""
+        self.seen.add(full_name)
+        if owned:
+            self.state.root_name(full_name)  # type: ignore[union-attr]
 
     def _resolve(self, full_name: str) -> Optional[str]:
         record = self.store._registry.get(full_name)
