@@ -384,7 +384,7 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
     with store._lock:
         if name in store._registry:                  # another thread was quicker
             return None
-        store.add(Record(name, store._op_names.unique_root(name), param, shape, dtype, trainable,
+        store.add(Record(name, store._op_names.unique("", name), param, shape, dtype, trainable,
                          _GLOBAL_TRAINABLE if trainable else _GLOBAL_ONLY, None, constraint,
                          None, origin))
     return param

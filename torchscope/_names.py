@@ -118,16 +118,6 @@ class OpNames:
             full = "%s_%d" % (full, i - 1)
         return full
 
-    def unique_root(self, name: str) -> str:
-        """``unique("", name)``, made short for the usual case of a name not seen before (it
-        runs for every variable built)."""
-        key = name.lower()
-        used = self._used
-        if key in used:
-            return self.unique("", name)
-        used[key] = 1
-        return name
-
     def undo(self, journal: List[Tuple[str, Optional[int]]]) -> None:
         """Reverts the changes recorded in ``journal`` (newest first)."""
         used = self._used
