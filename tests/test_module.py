@@ -263,6 +263,34 @@ def test_store_get_variable_inside_a_pass_registers_on_the_module():
     assert net.get_parameter("u") is net.store["u"]
 
 
+def test_inside_a_pass_the_default_store_is_the_modules_until_another_is_entered():
+    other = ts.ScopedParameterStore()
+    seen = {}
+
+    class Net(ts.ScopedModule):
+        def forward(self, x):
+            seen["pass"] = ts.get_default_store()
+            with ts.variable_scope("body"):
+                with other.as_default():            # another graph: its own scopes, at its root
+                    seen["other"] = (ts.get_default_store(), ts.get_variable_scope().name)
+                    aux = ts.get_variable("aux", [1])
+                    with self.store.as_default():   # the module's store: back in the pass
+                        seen["again"] = ts.get_variable_scope().name
+                        w = ts.get_variable("w", [1])
+                seen["after"] = (ts.get_default_store(), ts.get_variable_scope().name)
+                v = ts.get_variable("v", [1])
+            return x * w * v + aux.detach()
+
+    net = Net()
+    with other.as_default():
+        net(torch.ones(1))
+        assert ts.get_default_store() is other and ts.get_variable_scope().name == ""
+    assert seen["pass"] is net.store and seen["other"] == (other, "")
+    assert seen["again"] == "body" and seen["after"] == (net.store, "body")
+    assert list(other) == ["aux"]
+    assert sorted(n for n, _ in net.named_parameters()) == ["body/v", "body/w"]
+
+
 def test_converted_module_may_ask_for_its_variables_in_the_new_dtype():
     net = ts.ScopedModule.wrap(lambda x: x @ ts.get_variable("w", [3, 2], dtype=x.dtype))
     net.build(torch.ones(1, 3))

@@ -129,6 +129,21 @@ def test_compile_fullgraph_has_no_graph_breaks_and_same_outputs(net):
         torch.testing.assert_close(got[1], expected[1])
 
 
+def test_compiled_pass_leaves_the_callers_scopes_and_default_store_as_they_were(net):
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    compiled = torch.compile(net, fullgraph=True)
+    other = ts.ScopedParameterStore()
+    for _ in range(2):      # the first call traces, the second runs the compiled code
+        with other.as_default():
+            with ts.variable_scope("outer", reuse=ts.AUTO_REUSE):
+                got = compiled(a, b)
+                assert ts.get_default_store() is other
+                assert ts.get_variable_scope().name == "outer"
+                assert ts.get_variable("u", [1]) is other["outer/u"]
+        torch.testing.assert_close(got[0], net(a, b)[0])
+    assert ts.get_default_store() is not other and ts.get_variable_scope().name == ""
+
+
 def test_compiled_training_step_matches_eager(net):
     a, b = torch.randn(3, 8), torch.randn(3, 8)
     twin = copy.deepcopy(net)

@@ -116,7 +116,7 @@ def test_reset_default_graph_replaces_the_default_store():
         from torchscope import _store
         _store._DEFAULT_STORE = old
         old._retired = False
-        _store._default_stack.state = None
+        _store._thread.defaults.state = None
 
 
 def test_reset_default_graph_inside_as_default_raises():

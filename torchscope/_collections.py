@@ -24,7 +24,7 @@ import torch
 
 from ._errors import ScopeNestingError
 from ._state import current_state
-from ._store import GraphKeys, ScopedParameterStore, _default_stack
+from ._store import GraphKeys, ScopedParameterStore, _thread
 
 __all__ = [
     "add_to_collection", "add_to_collections", "get_collection", "get_regularization_loss",
@@ -111,10 +111,11 @@ def reset_default_graph() -> None:
     """
     from . import _store
 
-    if _default_stack.stores:
+    defaults = _thread.defaults
+    if defaults.stores:
         raise ScopeNestingError.other(
             "Do not use reset_default_graph() to clear nested stores: a "
             "ScopedParameterStore.as_default() block is open in this thread.")
     _store._DEFAULT_STORE._retired = True   # threads holding its scope state move on too
     _store._DEFAULT_STORE = ScopedParameterStore()
-    _default_stack.state = None
+    defaults.state = None

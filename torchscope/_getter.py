@@ -34,6 +34,7 @@ from ._errors import (CustomGetterError, DTypeMismatchError, InitializerError, I
                       VariableNotFoundError)
 from ._names import is_valid_root_name
 from ._record import Record, format_origin, user_origin
+from ._state import state_of
 from ._store import GraphKeys, ScopedParameterStore
 from ._types import (Shape, VariableAggregation, VariableSynchronization, as_device, as_dtype,
                      as_shape, dtype_name, is_compatible, shape_str)
@@ -289,7 +290,7 @@ def new_variable(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
     if constraint is not None and not callable(constraint):
         raise VariableArgumentError.other("The `constraint` argument must be a callable.",
                                           fix="pass a function w -> w, or None.")
-    state = store._local.scope
+    state = state_of(store)
     spec = dict(initial_value=value, trainable=trainable, collections=keys,
                 name=name if display is None else display, caching_device=None,
                 dtype=value.dtype, constraint=constraint,

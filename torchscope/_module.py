@@ -54,7 +54,7 @@ from torch import nn
 from ._binder import PassBinder, binding
 from ._scope import _is_compiling, variable_scope
 from ._state import ScopeState
-from ._store import ScopedParameterStore, _default_stack
+from ._store import ScopedParameterStore, _thread
 
 __all__ = ["ScopedModule"]
 
@@ -62,22 +62,22 @@ __all__ = ["ScopedModule"]
 def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: dict) -> Any:
     """Runs ``forward`` as one pass of ``module`` (a nested call of the same module — a
     subclass's ``super().forward`` — joins the running pass)."""
-    tls = _default_stack
-    current = tls.state
+    defaults = _thread.defaults
+    current = defaults.state
     if current is not None and current.binder is not None and current.binder.module is module:
         return forward(module, *args, **kwargs)
     store = module._ts_store
-    local = store._local
-    outer = local.scope
     # Under torch.compile nothing is replayed or recorded: the traced code would read (and
     # guard on) every recorded step, where fresh counters cost nothing at run time.
     compiling = _is_compiling()
     binder = PassBinder(module, store, not module._ts_built, compiling)
     binder.state = state = ScopeState(store, binder, None if compiling else module._ts_trace,
                                       not compiling)
-    stores = tls.stores
-    stores.append(store)
-    local.scope = tls.state = state
+    # The pass is the innermost default (its store is the default store) and the current
+    # state. Compiled code replays these two writes after the graph runs: kept to two slots.
+    outer = defaults.stores
+    defaults.stores = outer + (state,)
+    defaults.state = state
     try:
         if module._ts_name:
             with variable_scope(module._ts_name):
@@ -89,9 +89,8 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
             binder.rollback()
         raise
     finally:
-        local.scope = outer
-        tls.state = current
-        stores.pop()
+        defaults.stores = outer
+        defaults.state = current
         binder.close()
     if binder.build:
         module._ts_built = True
@@ -216,7 +215,7 @@ class ScopedModule(nn.Module):
         slot = self._ts_slots.get(display)
         if slot is None:
             return None
-        state = _default_stack.state
+        state = _thread.defaults.state
         if state is not None and state.binder is not None and state.binder.module is self:
             return None
         found = binding(self, slot)

@@ -28,7 +28,7 @@ from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, P
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
                             VariableScope, _child_scope, _defaults, _new_scope)
 from ._state import ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
-from ._store import _default_stack
+from ._store import _thread
 from ._types import DTypeLike, as_dtype
 
 __all__ = [
@@ -258,7 +258,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             self._use_resource = use_resource
 
     def __enter__(self) -> VariableScope:
-        state = _default_stack.state
+        state = _thread.defaults.state
         if state is None or state.store._retired:
             state = current_state()
         target = self._name_or_scope

@@ -21,9 +21,10 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ._names import OpNames, ScopeCounts
 from ._scope_object import _root_scope
-from ._store import ScopedParameterStore, _default_stack, get_default_store
+from ._store import ScopedParameterStore, _thread, get_default_store
 
-__all__ = ["ENTER", "ENTER_DEFAULT", "EXIT", "ROOT_NAME", "ScopeState", "current_state"]
+__all__ = ["ENTER", "ENTER_DEFAULT", "EXIT", "ROOT_NAME", "ScopeState", "current_state",
+           "state_of"]
 
 
 class ScopeState:
@@ -136,13 +137,23 @@ def current_state() -> ScopeState:
     The answer is cached per thread (``as_default`` and passes keep the cache right), because
     every ``variable_scope`` and ``get_variable`` starts here.
     """
-    tls = _default_stack
-    state = tls.state
+    defaults = _thread.defaults
+    state = defaults.state
     if state is not None and not state.store._retired:
         return state
-    store = get_default_store()
+    state = defaults.state = state_of(get_default_store())
+    return state
+
+
+def state_of(store: ScopedParameterStore) -> ScopeState:
+    """This thread's scope state in ``store``: the innermost running pass over it (so that
+    ``with store.as_default():`` inside a pass stays in the pass, as in TF1, where scope state
+    belongs to the graph), else the store's own state for this thread, made at the root on first
+    use."""
+    for entry in reversed(_thread.defaults.stores):
+        if entry.__class__ is ScopeState and entry.store is store:
+            return entry
     state = store._local.scope
     if state is None:
         state = store._local.scope = ScopeState(store)
-    tls.state = state
     return state

@@ -58,24 +58,43 @@ class GraphKeys:
 
 
 class _StoreLocal(threading.local):
-    """A store's per-thread slots: the scope state (owned by ``_scope``) and the undo log of
-    the open transaction. Every thread starts with both empty."""
+    """A store's per-thread slots: its scope state outside ``ScopedModule`` passes (owned by
+    ``_state.state_of``) and the undo log of the open transaction. Every thread starts with both
+    empty."""
 
     def __init__(self) -> None:
         self.scope: Any = None
         self.undo: Optional[List[Callable[[], Any]]] = None
 
 
-class _DefaultStack(threading.local):
-    """Per-thread stack of default stores: like TF1's default-graph stack, each thread starts
-    with the process-wide default store."""
+class _ThreadDefaults:
+    """One thread's stack of defaults and its current scope state.
+
+    ``stores`` is the stack, innermost last: a ``ScopedParameterStore`` for each open
+    ``as_default()`` block and a ``ScopeState`` for each running ``ScopedModule`` pass (the pass's
+    store is the default while it runs). ``state`` caches ``_state.current_state()`` (None:
+    recompute). Both are slots holding immutable values, because ``torch.compile`` replays a
+    compiled pass's writes to them after the graph runs: a slot write replays as one attribute
+    store, whereas a write to an attribute of a ``threading.local`` (or any ``__dict__``) replays
+    through a helper function, which costs about 1.5 µs per write on every compiled call.
+    """
+
+    __slots__ = ("stores", "state")
 
     def __init__(self) -> None:
-        self.stores: List["ScopedParameterStore"] = []
-        self.state: Any = None   # cache of _scope.current_state(); None = recompute
+        self.stores: Tuple[Any, ...] = ()
+        self.state: Any = None
 
 
-_default_stack = _DefaultStack()
+class _PerThread(threading.local):
+    """Gives each thread its own :class:`_ThreadDefaults` (like TF1's default-graph stack, each
+    thread starts with the process-wide default store)."""
+
+    def __init__(self) -> None:
+        self.defaults = _ThreadDefaults()
+
+
+_thread = _PerThread()
 
 
 class ScopedParameterStore:
@@ -154,11 +173,11 @@ class ScopedParameterStore:
             (True, True)
         """
         from ._getter import STORE_BINDER, get_variable
+        from ._state import state_of
 
         # Inside a ScopedModule pass over this store, the pass resolves and registers the
         # variable as ts.get_variable would (else the module would never see it).
-        state = self._local.scope
-        binder = (state.binder if state is not None else None) or STORE_BINDER
+        binder = state_of(self).binder or STORE_BINDER
         with self.transaction():
             return get_variable(self, name, shape, dtype, initializer, regularizer, reuse,
                                 trainable, collections, caching_device, partitioner,
@@ -526,16 +545,18 @@ class _AsDefault:
         self._store = store
 
     def __enter__(self) -> ScopedParameterStore:
-        _default_stack.stores.append(self._store)
-        _default_stack.state = None
+        defaults = _thread.defaults
+        defaults.stores += (self._store,)
+        defaults.state = None
         return self._store
 
     def __exit__(self, *exc: Any) -> None:
-        stores = _default_stack.stores
+        defaults = _thread.defaults
+        stores = defaults.stores
         if not stores or stores[-1] is not self._store:
             raise ScopeNestingError.other("Improper nesting of ScopedParameterStore.as_default().")
-        stores.pop()
-        _default_stack.state = None
+        defaults.stores = stores[:-1]
+        defaults.state = None
 
 
 _DEFAULT_STORE = ScopedParameterStore()
@@ -549,5 +570,8 @@ def get_default_store() -> ScopedParameterStore:
         >>> isinstance(ts.get_default_store(), ts.ScopedParameterStore)
         True
     """
-    stores = _default_stack.stores
-    return stores[-1] if stores else _DEFAULT_STORE
+    stores = _thread.defaults.stores
+    if not stores:
+        return _DEFAULT_STORE
+    top = stores[-1]
+    return top if isinstance(top, ScopedParameterStore) else top.store   # a pass: its store

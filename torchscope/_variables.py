@@ -31,7 +31,7 @@ from ._scope import check_scope_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, PLAIN_CREATE, REGULARIZER, USE_RESOURCE, VariableScope)
 from ._state import current_state
-from ._store import _default_stack as _tls
+from ._store import _thread
 from ._store import ScopedParameterStore
 from ._types import (ShapeLike, DTypeLike, VariableAggregation, VariableSynchronization,
                      as_device, as_dtype, as_shape, dtype_name, is_compatible, shape_str)
@@ -102,7 +102,7 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
         PartitionerError, VariableArgumentError: bad arguments; nothing is created.
         PassError: a new trainable variable in a later ``ScopedModule`` pass.
     """
-    state = _tls.state
+    state = _thread.defaults.state
     if state is None or state.store._retired:
         state = current_state()
     scope = state.current
