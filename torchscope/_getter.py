@@ -46,6 +46,8 @@ __all__ = ["STORE_BINDER", "StoreBinder", "get_variable", "new_variable", "check
 class StoreBinder:
     """Outside module passes: the store's own objects, TF1's rules."""
 
+    __slots__ = ()
+
     def visible(self, record: Record) -> bool:
         """Whether ``record`` counts as already created for the "already exists" check."""
         return True

@@ -72,6 +72,11 @@ class VariableAggregation(enum.Enum):
     ONLY_FIRST_REPLICA = 3
 
 
+# bound once: as_dtype runs in every pass (initializers made in forward), and under torch.compile
+# reading ``torch.dtype`` here would add a guard that this module's ``torch`` is the caller's
+_TORCH_DTYPE = torch.dtype
+
+
 def as_dtype(dtype: DTypeLike) -> torch.dtype:
     """A ``torch.dtype`` for a torch, numpy or named dtype (TF1's ``_ref`` suffix is dropped).
 
@@ -79,7 +84,7 @@ def as_dtype(dtype: DTypeLike) -> torch.dtype:
         InvalidDTypeError: for anything that names no torch dtype (``"string"`` included: torch
             has no string tensors).
     """
-    if isinstance(dtype, torch.dtype):
+    if dtype.__class__ is _TORCH_DTYPE:     # the everyday case (torch.dtype has no subclasses)
         return dtype
     name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
     if name is None:
