@@ -35,9 +35,9 @@ def _no_scope_left_open():
     """Fails a test that leaves a variable scope, name scope or default store open."""
     default = ts.get_default_store()
     before = _scope_state(default)
-    pushed = _store._thread.defaults.stores
+    pushed = _store._thread.defaults.stack
     yield
-    assert _store._thread.defaults.stores == pushed, "a store.as_default() block was left open"
+    assert _store._thread.defaults.stack == pushed, "a store.as_default() block was left open"
     after = _scope_state(default)
     if before is not None and after is not None:
         assert after[0] is before[0], f"variable scope {after[0].name!r} was left open"

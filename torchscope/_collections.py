@@ -112,7 +112,7 @@ def reset_default_graph() -> None:
     from . import _store
 
     defaults = _thread.defaults
-    if defaults.stores:
+    if defaults.stack:
         raise ScopeNestingError.other(
             "Do not use reset_default_graph() to clear nested stores: a "
             "ScopedParameterStore.as_default() block is open in this thread.")

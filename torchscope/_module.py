@@ -75,8 +75,8 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
                                       not compiling)
     # The pass is the innermost default (its store is the default store) and the current
     # state. Compiled code replays these two writes after the graph runs: kept to two slots.
-    outer = defaults.stores
-    defaults.stores = outer + (state,)
+    outer = defaults.stack
+    defaults.stack = outer + (state,)
     defaults.state = state
     try:
         if module._ts_name:
@@ -89,7 +89,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
             binder.rollback()
         raise
     finally:
-        defaults.stores = outer
+        defaults.stack = outer
         defaults.state = current
         binder.close()
     if binder.build:

@@ -150,7 +150,7 @@ def state_of(store: ScopedParameterStore) -> ScopeState:
     ``with store.as_default():`` inside a pass stays in the pass, as in TF1, where scope state
     belongs to the graph), else the store's own state for this thread, made at the root on first
     use."""
-    for entry in reversed(_thread.defaults.stores):
+    for entry in reversed(_thread.defaults.stack):
         if entry.__class__ is ScopeState and entry.store is store:
             return entry
     state = store._local.scope

@@ -70,7 +70,7 @@ class _StoreLocal(threading.local):
 class _ThreadDefaults:
     """One thread's stack of defaults and its current scope state.
 
-    ``stores`` is the stack, innermost last: a ``ScopedParameterStore`` for each open
+    ``stack`` holds the defaults, innermost last: a ``ScopedParameterStore`` for each open
     ``as_default()`` block and a ``ScopeState`` for each running ``ScopedModule`` pass (the pass's
     store is the default while it runs). ``state`` caches ``_state.current_state()`` (None:
     recompute). Both are slots holding immutable values, because ``torch.compile`` replays a
@@ -79,10 +79,10 @@ class _ThreadDefaults:
     through a helper function, which costs about 1.5 µs per write on every compiled call.
     """
 
-    __slots__ = ("stores", "state")
+    __slots__ = ("stack", "state")
 
     def __init__(self) -> None:
-        self.stores: Tuple[Any, ...] = ()
+        self.stack: Tuple[Any, ...] = ()
         self.state: Any = None
 
 
@@ -546,16 +546,16 @@ class _AsDefault:
 
     def __enter__(self) -> ScopedParameterStore:
         defaults = _thread.defaults
-        defaults.stores += (self._store,)
+        defaults.stack += (self._store,)
         defaults.state = None
         return self._store
 
     def __exit__(self, *exc: Any) -> None:
         defaults = _thread.defaults
-        stores = defaults.stores
-        if not stores or stores[-1] is not self._store:
+        stack = defaults.stack
+        if not stack or stack[-1] is not self._store:
             raise ScopeNestingError.other("Improper nesting of ScopedParameterStore.as_default().")
-        defaults.stores = stores[:-1]
+        defaults.stack = stack[:-1]
         defaults.state = None
 
 
@@ -570,8 +570,8 @@ def get_default_store() -> ScopedParameterStore:
         >>> isinstance(ts.get_default_store(), ts.ScopedParameterStore)
         True
     """
-    stores = _thread.defaults.stores
-    if not stores:
+    stack = _thread.defaults.stack
+    if not stack:
         return _DEFAULT_STORE
-    top = stores[-1]
+    top = stack[-1]
     return top if isinstance(top, ScopedParameterStore) else top.store   # a pass: its store
