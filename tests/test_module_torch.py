@@ -144,6 +144,40 @@ def test_compiled_pass_leaves_the_callers_scopes_and_default_store_as_they_were(
     assert ts.get_default_store() is not other and ts.get_variable_scope().name == ""
 
 
+def test_eager_and_compiled_passes_run_in_several_threads_at_once(net):
+    """Each thread has its own scope state and stack of defaults: passes running at the same
+    time in four threads (eager, and the compiled code replaying its writes) neither see nor
+    disturb each other's."""
+    import threading
+
+    compiled = torch.compile(net, fullgraph=True)
+    inputs = [(torch.randn(3, 8), torch.randn(3, 8)) for _ in range(4)]
+    expected = [net(a, b)[0] for a, b in inputs]
+    compiled(*inputs[0])                          # compile once, before the threads start
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def work(i):
+        try:
+            barrier.wait(timeout=30)
+            with ts.variable_scope(f"thread{i}"):
+                for _ in range(20):
+                    for model in (net, compiled):
+                        torch.testing.assert_close(model(*inputs[i])[0], expected[i])
+                    assert ts.get_variable_scope().name == f"thread{i}"
+            assert ts.get_variable_scope().name == "" and ts.get_default_store() is not net.store
+        except BaseException as error:            # reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures[0]
+    assert not any(thread.is_alive() for thread in threads)
+
+
 def test_compiled_training_step_matches_eager(net):
     a, b = torch.randn(3, 8), torch.randn(3, 8)
     twin = copy.deepcopy(net)
