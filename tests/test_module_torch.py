@@ -2,6 +2,7 @@
 state_dict, torch.compile and torch.export — names resolve to the module's current bindings."""
 
 import copy
+import threading
 
 import pytest
 import torch
@@ -148,8 +149,6 @@ def test_eager_and_compiled_passes_run_in_several_threads_at_once(net):
     """Each thread has its own scope state and stack of defaults: passes running at the same
     time in four threads (eager, and the compiled code replaying its writes) neither see nor
     disturb each other's."""
-    import threading
-
     compiled = torch.compile(net, fullgraph=True)
     inputs = [(torch.randn(3, 8), torch.randn(3, 8)) for _ in range(4)]
     expected = [net(a, b)[0] for a, b in inputs]
