@@ -64,17 +64,19 @@ class ScopeState:
 
     @property
     def counts(self) -> ScopeCounts:
-        if self.replay is not None:
-            self._materialize()
-        self.record = None
-        return self._tables()[0]
+        return self._tables_for_general_use()[0]
 
     @property
     def op_names(self) -> OpNames:
+        return self._tables_for_general_use()[1]
+
+    def _tables_for_general_use(self) -> Tuple[ScopeCounts, OpNames]:
+        """The tables, for anything other than an everyday scope entry: replay gives way (its
+        steps so far are applied) and this pass stops recording."""
         if self.replay is not None:
             self._materialize()
         self.record = None
-        return self._tables()[1]
+        return self._tables()
 
     def _tables(self) -> Tuple[ScopeCounts, OpNames]:
         """The counters and the op-name registry, made on first use in a pass."""
