@@ -320,18 +320,24 @@ class _Branchy(ts.ScopedModule):
         return x * w
 
 
+def _assert_every_pass_names_as_a_fresh_module(module_class, pattern):
+    """Runs one module through ``pattern`` (the branch each pass takes); after every pass its
+    names equal those of a new module's first pass on the same branch."""
+    net = module_class()
+    for deep in pattern:
+        net(torch.ones(1), deep)
+        assert net._ts_trace, "the pass was not recorded, so nothing was replayed"
+        fresh = module_class()
+        fresh(torch.ones(1), deep)
+        assert net.names == fresh.names
+
+
 @pytest.mark.parametrize("pattern", [(False, True, True, False, False, True),
                                      (True, False, False, True)])
 def test_later_passes_name_everything_as_a_fresh_first_pass_would(pattern):
     """Passes replay the previous pass's scope entries; when the code takes another branch the
     replay must give way without changing a single name."""
-    net = _Branchy()
-    for deep in pattern:
-        net(torch.ones(1), deep)
-        assert net._ts_trace, "the pass was not recorded, so nothing was replayed"
-        fresh = _Branchy()
-        fresh(torch.ones(1), deep)
-        assert net.names == fresh.names
+    _assert_every_pass_names_as_a_fresh_module(_Branchy, pattern)
 
 
 class _DefaultBranchy(ts.ScopedModule):
@@ -353,13 +359,7 @@ class _DefaultBranchy(ts.ScopedModule):
 
 @pytest.mark.parametrize("pattern", [(False, True, False, True), (True, True, False)])
 def test_later_default_name_passes_match_a_fresh_first_pass(pattern):
-    net = _DefaultBranchy()
-    for deep in pattern:
-        net(torch.ones(1), deep)
-        assert net._ts_trace, "the pass was not recorded, so nothing was replayed"
-        fresh = _DefaultBranchy()
-        fresh(torch.ones(1), deep)
-        assert net.names == fresh.names
+    _assert_every_pass_names_as_a_fresh_module(_DefaultBranchy, pattern)
 
 
 def test_a_training_step_leaves_nothing_for_the_garbage_collector():
