@@ -161,15 +161,25 @@ def store_state(module):
             for name in sorted(own)}
 
 
-def train_one_process(build, loss_fn, data):
-    """The reference: ``build(data)`` trained on the whole batch of every step, in this process."""
-    model = build(data)
+def train(model, loss_fn, data, rows=slice(None)):
+    """SGD on ``model`` over every step of ``data``, on ``rows`` of each batch (default: all)."""
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     for step in range(STEPS):
         optimizer.zero_grad()
-        loss_fn(model(data["a"][step], data["b"][step]), data["target"][step]).backward()
+        outputs = model(data["a"][step, rows], data["b"][step, rows])
+        loss_fn(outputs, data["target"][step, rows]).backward()
         optimizer.step()
     return model
+
+
+def rank_rows(rank, world):
+    """The rows of each batch that ``rank`` trains on."""
+    return slice(rank * BATCH // world, (rank + 1) * BATCH // world)
+
+
+def train_one_process(build, loss_fn, data):
+    """The reference: ``build(data)`` trained on the whole batch of every step, in this process."""
+    return train(build(data), loss_fn, data)
 
 
 # --------------------------------------------------------------------------- the worker jobs
@@ -178,13 +188,8 @@ def job_ddp(rank, world, data):
 
     model = build_siamese(data)
     ddp = DDP(model)      # forward_sync_buffers (broadcast_buffers) is on by default
-    optimizer = torch.optim.SGD(ddp.parameters(), lr=LR)
-    rows = slice(rank * BATCH // world, (rank + 1) * BATCH // world)
-    for step in range(STEPS):
-        optimizer.zero_grad()
-        outputs = ddp(data["a"][step, rows], data["b"][step, rows])
-        siamese_loss(outputs, data["target"][step, rows]).backward()
-        optimizer.step()
+    rows = rank_rows(rank, world)
+    train(ddp, siamese_loss, data, rows)
     # DDP broadcasts buffers from rank 0 before each forward: one more (eval, no update) pass
     # makes every rank hold rank 0's moving mean.
     ddp.eval()
@@ -221,13 +226,7 @@ def job_fsdp(rank, world, data):
         seen.setdefault(module, module._parameters["tower/w"])
 
     hooks = [tower.register_forward_pre_hook(record) for tower in (model.tower_a, model.tower_b)]
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-    rows = slice(rank * BATCH // world, (rank + 1) * BATCH // world)
-    for step in range(STEPS):
-        optimizer.zero_grad()
-        output = model(data["a"][step, rows], data["b"][step, rows])
-        two_towers_loss(output, data["target"][step, rows]).backward()
-        optimizer.step()
+    train(model, two_towers_loss, data, rank_rows(rank, world))
     for hook in hooks:
         hook.remove()
     tower_w = model.tower_a.get_parameter("tower/w")
@@ -371,7 +370,7 @@ def test_siamese_under_ddp_moving_mean_is_a_buffer_equal_across_ranks(workers):
     reference = build_siamese(data)
     mean = reference.get_buffer("tower/moving_mean")
     assert all(p is not mean for p in reference.parameters())
-    rows = slice(0, BATCH // WORLD)
+    rows = rank_rows(0, WORLD)
     optimizer = torch.optim.SGD(reference.parameters(), lr=LR)
     expected = torch.zeros(HIDDEN, dtype=DTYPE)
     for step in range(STEPS):
