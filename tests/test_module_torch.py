@@ -225,3 +225,22 @@ def test_compiling_a_deep_copy_compiles_once(net):
     for _ in range(3):
         compiled(a, b)
     assert len(compiles) == 1
+
+
+def test_more_scoped_module_classes_compile_than_dynamos_recompile_limit():
+    """torch.compile keeps at most ``recompile_limit`` (8) compiled entries per code object.
+    Every ScopedModule class gets a pass of its own, as every nn.Module class has a forward of
+    its own: ten classes compiled with fullgraph=True all compile and compute what eager does
+    (with one code object shared by all passes, the ninth fails with FailOnRecompileLimitHit)."""
+    limit = torch._dynamo.config.recompile_limit
+    modules = []
+    for i in range(limit + 2):
+        def forward(self, x, offset=float(i)):
+            return x @ ts.get_variable("w", [4, 4]) + offset
+
+        cls = type(f"Layer{i}", (ts.ScopedModule,), {"forward": forward})
+        modules.append(cls().build(torch.ones(2, 4)))
+    x = torch.randn(2, 4)
+    for module in modules:
+        compiled = torch.compile(module, backend="eager", fullgraph=True)
+        assert torch.equal(compiled(x), module(x))

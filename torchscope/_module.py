@@ -108,6 +108,11 @@ def _as_pass(forward: Callable) -> Callable:
     def pass_forward(self: "ScopedModule", *args: Any, **kwargs: Any) -> Any:
         return _run_pass(self, forward, args, kwargs)
 
+    # A code object of its own for every forward: torch.compile keeps its compiled entries (and
+    # its limit of 8 recompilations) per code object, and the frame it compiles is this one. A
+    # shared code object would make every ScopedModule class compete for the same 8 entries —
+    # the ninth compiled class would fail under fullgraph=True — as no two nn.Module classes do.
+    pass_forward.__code__ = pass_forward.__code__.replace()
     pass_forward._ts_pass = True  # type: ignore[attr-defined]
     return pass_forward
 
