@@ -198,6 +198,12 @@ class ScopedModule(nn.Module):
             >>> net = ts.ScopedModule.wrap(lambda x: x * ts.get_variable("scale", [1]))
             >>> net(torch.ones(2)).shape
             torch.Size([2])
+
+        Wrapped modules are instances of one class, so under ``torch.compile`` they share its
+        compiled entries (at most ``torch._dynamo.config.recompile_limit``, 8, of them), as
+        instances of any one ``nn.Module`` class do; to compile more than that many different
+        functions, subclass ``ScopedModule`` (every subclass's ``forward`` has entries of its
+        own).
         """
         return _Wrapped(fn, name, store=store)
 
