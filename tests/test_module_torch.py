@@ -232,7 +232,8 @@ def test_more_scoped_module_classes_compile_than_dynamos_recompile_limit():
     Every ScopedModule class gets a pass of its own, as every nn.Module class has a forward of
     its own: ten classes compiled with fullgraph=True all compile and compute what eager does
     (with one code object shared by all passes, the ninth fails with FailOnRecompileLimitHit)."""
-    limit = torch._dynamo.config.recompile_limit
+    config = torch._dynamo.config
+    limit = getattr(config, "recompile_limit", None) or config.cache_size_limit  # torch < 2.7
     modules = []
     for i in range(limit + 2):
         def forward(self, x, offset=float(i)):
