@@ -80,9 +80,7 @@ class Initializer:
         raise NotImplementedError
 
     def _dtype(self, dtype: DTypeLike) -> torch.dtype:
-        if dtype is None:
-            return self.dtype
-        return dtype if dtype.__class__ is torch.dtype else as_dtype(dtype)
+        return self.dtype if dtype is None else as_dtype(dtype)
 
     def _generator(self) -> Optional[torch.Generator]:
         return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
@@ -298,13 +296,6 @@ class VarianceScaling(Initializer):
         full = shape if partition_info is None else partition_info.full_shape
         kind, spread = _variance_scaling(self.scale, self.mode, self.distribution,
                                          full if full.__class__ is tuple else tuple(full))
-        if self.seed is None:           # the everyday draw, without a generator argument
-            out = _filled(torch.empty, shape, dtype)
-            if kind == "uniform":
-                return out.uniform_(-spread, spread)
-            if kind == "normal":
-                return out.normal_(0.0, spread)
-            return _truncated(out, 0.0, spread, None)
         out, gen = self._empty(shape, dtype)
         if kind == "uniform":
             return _placed(out.uniform_(-spread, spread, generator=gen), gen)
