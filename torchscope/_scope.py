@@ -26,7 +26,7 @@ from ._errors import InvalidNameError, InvalidReuseError, ScopeArgumentError, Sc
 from ._names import is_valid_nested_name, is_valid_root_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
-                            VariableScope, _child_scope, _defaults, _new_scope)
+                            VariableScope, _child_scope, _defaults)
 from ._state import ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
 from ._store import _thread
 from ._types import DTypeLike, as_dtype
@@ -363,7 +363,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         if _profiler._is_profiler_enabled and not _is_compiling():
             label = torch.autograd.profiler.record_function(new_stack)
             label.__enter__()
-        scope = _new_scope(VariableScope)
+        scope = object.__new__(VariableScope)
         scope._name = full_name
         scope._name_scope = name_scope
         scope._reuse = self._reuse or old._reuse

@@ -162,14 +162,12 @@ class VariableScope:
         return scoped_get_variable(self, var_store, name, *args, **kwargs)
 
 
-_new_scope = object.__new__
-
-
 def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str,
                  constraint: Optional[Callable]) -> VariableScope:
     """A new VariableScope with ``src``'s inheritable defaults (``constraint`` is never
-    inherited). Built slot by slot: this runs on every scope entry of every pass."""
-    scope = _new_scope(VariableScope)
+    inherited). Built slot by slot: this runs on every scope entry of every pass (and spelled
+    ``object.__new__(VariableScope)``: torch.compile before 2.13 cannot trace an alias of it)."""
+    scope = object.__new__(VariableScope)
     scope._name = name
     scope._name_scope = name_scope
     scope._reuse = reuse
@@ -180,7 +178,7 @@ def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str
 
 def _root_scope() -> VariableScope:
     """A fresh root scope: name "", reuse False, float32, no defaults."""
-    scope = _new_scope(VariableScope)
+    scope = object.__new__(VariableScope)
     scope._name = scope._name_scope = ""
     scope._reuse = False
     scope._defaults = _ROOT_DEFAULTS

@@ -84,8 +84,8 @@ def as_dtype(dtype: DTypeLike) -> torch.dtype:
         InvalidDTypeError: for anything that names no torch dtype (``"string"`` included: torch
             has no string tensors).
     """
-    if dtype.__class__ is _TORCH_DTYPE:     # the everyday case (torch.dtype has no subclasses)
-        return dtype
+    if isinstance(dtype, _TORCH_DTYPE):     # the everyday case (torch.compile before 2.13
+        return dtype                        # misreads ``dtype.__class__`` of a dtype constant)
     name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
     if name is None:
         try:
