@@ -226,6 +226,11 @@ class PassBinder(StoreBinder):
         if trainable and not self.build:
             raise PassError.new_trainable(name, self.module._ts_describe())
 
+    def place(self, value: torch.Tensor) -> torch.Tensor:
+        """Converted as ``.to()`` & co. converted the module before the variable existed."""
+        placement = self.module._ts_placement
+        return placement.apply(value) if placement is not None else value
+
     def created(self, record: Record) -> None:
         module = self.module
         self.created_records.append(record)

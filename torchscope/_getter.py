@@ -59,6 +59,10 @@ class StoreBinder:
     def check_create(self, name: str, trainable: bool) -> None:
         """Raises if a new variable may not be created now."""
 
+    def place(self, value: torch.Tensor) -> torch.Tensor:
+        """A new variable's initial value, where it is to live (as made, outside passes)."""
+        return value
+
     def created(self, record: Record) -> None:
         """Called once a new variable is in the store."""
 
@@ -318,6 +322,8 @@ def _make_record(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
         value = value.to(as_dtype(spec["dtype"]))
     if store.device is not None and value.device != store.device:
         value = value.to(store.device)
+    declared = value.dtype        # a module's conversions may change the tensor's, not this
+    value = binder.place(value)
     trainable = bool(spec["trainable"])
     differentiable = value.dtype.is_floating_point or value.dtype.is_complex
     param = nn.Parameter(value, requires_grad=trainable and differentiable)
@@ -327,7 +333,7 @@ def _make_record(store: ScopedParameterStore, binder: StoreBinder, name: Optiona
     keys = list(spec["collections"])
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in keys:
         keys.append(GraphKeys.TRAINABLE_VARIABLES)
-    record = Record(name, display, param, tuple(value.shape), value.dtype, trainable,
+    record = Record(name, display, param, tuple(value.shape), declared, trainable,
                     tuple(dict.fromkeys(keys)), None, spec["constraint"], partitions,
                     user_origin())
     store.add(record)

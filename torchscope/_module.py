@@ -38,6 +38,10 @@ Example:
     >>> net.store["tower/w"] is net.get_parameter("tower/w")
     True
 
+Conversions count before the first pass too: ``.to()``/``.cuda()``/``.half()`` on an unbuilt
+module are remembered and each variable a pass creates is converted the same way, so
+``Net().to("cuda")`` builds on the GPU, as PyTorch's lazy modules do (see ``_placement``).
+
 Caveats: build eagerly (``torch.compile`` of an unbuilt module would try to create parameters
 inside the compiled region); a forward whose first pass skips a branch creates that branch's
 trainable variables never — build with inputs that take every branch.
@@ -52,6 +56,7 @@ import torch
 from torch import nn
 
 from ._binder import PassBinder, binding
+from ._placement import Placement
 from ._scope import _is_compiling, variable_scope
 from ._state import ScopeState
 from ._store import ScopedParameterStore, _thread
@@ -145,6 +150,7 @@ class ScopedModule(nn.Module):
     _ts_trace: Optional[list]
     _ts_hits: Dict[str, tuple]
     _ts_hits_generation: int
+    _ts_placement: Optional[Placement]
 
     def __init__(self, name: Optional[str] = None, *,
                  store: Optional[ScopedParameterStore] = None) -> None:
@@ -159,6 +165,7 @@ class ScopedModule(nn.Module):
         self._ts_trace = None           # the last pass's scope entries, replayed by the next
         self._ts_hits = {}              # get_variable name -> what it resolves to (binder.fast)
         self._ts_hits_generation = 0    # the store's removal count the cache is valid for
+        self._ts_placement = None       # what .to() & co. did, for variables created later
         self._ts_store._bound.add(self)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -263,9 +270,14 @@ class ScopedModule(nn.Module):
                         (other._parameters if other_slot[0] else other._buffers)[other_slot[1]] = new
 
     def _apply(self, fn: Callable, recurse: bool = True) -> "ScopedModule":
+        # Variables this module creates from now on (all of them, before the first pass) are
+        # converted as its existing tensors are now, as PyTorch's lazy modules do. Probed
+        # first: a conversion that cannot apply (out of ``meta``) raises before anything moved.
+        placement = (self._ts_placement or Placement()).after(fn)
         before = self._ts_snapshot()
         result = super()._apply(fn, recurse)
         self._ts_retie(before)
+        self._ts_placement = placement
         return result
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any,
