@@ -11,28 +11,22 @@ import torch
 from torch import nn
 
 import torchscope as ts
+from tf1_helpers import SiameseMLP, tower_module
 
 pytestmark = pytest.mark.cuda
 
 CUDA = torch.device("cuda", 0)
 
 
-class Siamese(ts.ScopedModule):
-    """Two towers sharing ``tower/*``, and a non-trainable step counter."""
+class Siamese(SiameseMLP):
+    """The shared-weight MLP, with a non-trainable step counter beside the towers' weights."""
 
     def tower(self, x, reuse):
+        x = super().tower(x, reuse)
         with ts.variable_scope("tower", reuse=reuse):
-            for i in range(2):
-                with ts.variable_scope(f"fc{i}"):
-                    w = ts.get_variable("w", [8, 8])
-                    b = ts.get_variable("b", [8], initializer=ts.zeros_initializer())
-                    x = torch.tanh(x @ w + b)
             ts.get_variable("steps", [], dtype=torch.int64, trainable=False,
                             initializer=ts.zeros_initializer())
-            return x
-
-    def forward(self, a, b):
-        return self.tower(a, False), self.tower(b, True)
+        return x
 
 
 def _inputs(device=CUDA):
@@ -115,8 +109,8 @@ def test_cuda_compile_fullgraph_matches_eager_forward_and_backward():
         for got, want in zip(compiled_out, eager_out):
             assert got.device == CUDA
             torch.testing.assert_close(got, want)
-        sum((x - y).square().sum() for x, y in [eager_out]).backward()
-        sum((x - y).square().sum() for x, y in [compiled_out]).backward()
+        for out_a, out_b in (eager_out, compiled_out):
+            (out_a - out_b).square().sum().backward()
         for (name, p), q in zip(model.named_parameters(), twin.parameters()):
             torch.testing.assert_close(q.grad, p.grad, msg=name)
 
@@ -131,17 +125,11 @@ def test_cuda_move_keeps_non_trainable_variables_as_buffers_out_of_the_optimizer
     assert all(p.is_cuda for group in optimizer.param_groups for p in group["params"])
 
 
-def _tower(store, reuse):
-    def fn(x):
-        with ts.variable_scope("tower", reuse=reuse):
-            return x @ ts.get_variable("w", [3, 3])
-    return ts.ScopedModule.wrap(fn, store=store)
-
-
 def _towers():
     """Two modules on one store, sharing ``tower/w``, built on the current default device."""
     store = ts.ScopedParameterStore()
-    model = nn.ModuleDict({"a": _tower(store, False), "b": _tower(store, True)})
+    model = nn.ModuleDict({"a": tower_module(store, False, (3, 3)),
+                           "b": tower_module(store, True, (3, 3))})
     x = torch.ones(1, 3)
     model["a"].build(x)
     model["b"].build(x)

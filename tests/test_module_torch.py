@@ -8,23 +8,7 @@ import pytest
 import torch
 
 import torchscope as ts
-from tf1_helpers import tower_module
-
-
-class MLP(ts.ScopedModule):
-    """A two-layer siamese MLP written TF1-style."""
-
-    def tower(self, x, reuse):
-        with ts.variable_scope("tower", reuse=reuse):
-            for i in range(2):
-                with ts.variable_scope(f"fc{i}"):
-                    w = ts.get_variable("w", [8, 8])
-                    b = ts.get_variable("b", [8], initializer=ts.zeros_initializer())
-                    x = torch.tanh(x @ w + b)
-            return x
-
-    def forward(self, a, b):
-        return self.tower(a, False), self.tower(b, True)
+from tf1_helpers import SiameseMLP as MLP, tower_module
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import re
 
+import torch
+
 import torchscope as ts
 
 
@@ -36,3 +38,19 @@ def tower_module(store, reuse, shape=(2, 2)):
         with ts.variable_scope("tower", reuse=reuse):
             return x @ ts.get_variable("w", list(shape))
     return ts.ScopedModule.wrap(fn, store=store)
+
+
+class SiameseMLP(ts.ScopedModule):
+    """A two-layer siamese MLP (width 8) written TF1-style: both towers share ``tower/*``."""
+
+    def tower(self, x, reuse):
+        with ts.variable_scope("tower", reuse=reuse):
+            for i in range(2):
+                with ts.variable_scope(f"fc{i}"):
+                    w = ts.get_variable("w", [8, 8])
+                    b = ts.get_variable("b", [8], initializer=ts.zeros_initializer())
+                    x = torch.tanh(x @ w + b)
+            return x
+
+    def forward(self, a, b):
+        return self.tower(a, False), self.tower(b, True)
