@@ -189,3 +189,18 @@ def test_missing_checkpoint_raises_not_found():
     with pytest.raises(ts.CheckpointNotFoundError, match="no-such-checkpoint"):
         ts.checkpoint.init_from_checkpoint(os.path.join(DATA, "no-such-checkpoint"),
                                            {"/": "/"}, store=ts.ScopedParameterStore())
+
+
+@pytest.mark.cuda
+def test_cuda_checkpoint_values_load_in_place_into_gpu_variables():
+    store = ts.ScopedParameterStore(device="cuda")
+    with store.as_default():
+        with ts.variable_scope("model"):
+            ts.get_variable("embeddings/word_embeddings", [32, 16])
+    embeddings = store["model/embeddings/word_embeddings"]
+    loaded = ts.checkpoint.init_from_checkpoint(MANY, {"bert/embeddings/": "model/embeddings/"},
+                                                store=store)
+    assert loaded == {"model/embeddings/word_embeddings": "bert/embeddings/word_embeddings"}
+    assert store["model/embeddings/word_embeddings"] is embeddings and embeddings.is_cuda
+    assert torch.equal(embeddings.detach().cpu(),
+                       _tensor(MANY, "bert/embeddings/word_embeddings"))

@@ -120,3 +120,23 @@ def test_layers_compiled_with_a_training_tensor_has_no_graph_breaks(small, x):
         torch.testing.assert_close(compiled(x, torch.tensor(flag)), small(x, flag))
     for name, value in small.state_dict().items():
         torch.testing.assert_close(twin.state_dict()[name], value, msg=name)
+
+
+@pytest.mark.cuda
+def test_cuda_layers_built_after_to_compile_with_inductor_and_match_eager(x):
+    """On a GPU: ``.to("cuda")`` before the first pass builds every variable there, and
+    Inductor's kernels give eager's outputs and moving statistics (GPU reductions may sum in
+    another order, hence the tolerance)."""
+    torch.manual_seed(2)
+    x = x.cuda()
+    small = Small().to("cuda").build(x)
+    assert {value.device.type for value in small.state_dict().values()} == {"cuda"}
+    twin = copy.deepcopy(small)
+    twin(x)
+    compiled = torch.compile(twin, fullgraph=True)
+    for training in (True, True, False):
+        torch.testing.assert_close(compiled(x, training), small(x, training),
+                                   rtol=1e-4, atol=1e-4)
+    for name, value in small.state_dict().items():
+        torch.testing.assert_close(twin.state_dict()[name], value, rtol=1e-4, atol=1e-4,
+                                   msg=name)
