@@ -170,7 +170,6 @@ def test_cuda_functional_call_uses_the_passed_gpu_tensors():
 
 
 def test_cuda_safetensors_round_trip_writes_shared_gpu_tensors_once(tmp_path):
-    pytest.importorskip("safetensors")
     with torch.device("cuda"):
         model = _towers()
     path = tmp_path / "towers.safetensors"
