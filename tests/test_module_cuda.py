@@ -1,17 +1,16 @@
 """ScopedModule on a GPU: each capability whose behaviour depends on the device, checked on
 CUDA. Every test here is marked ``cuda`` and skips cleanly on a machine without one; the CPU
 tests of the same capabilities live beside them (test_module*.py, test_safetensors.py,
-test_summary.py).
+test_summary.py), and so do the CUDA tests built on those files' models (ties, safetensors).
 """
 
 import copy
 
 import pytest
 import torch
-from torch import nn
 
 import torchscope as ts
-from tf1_helpers import SiameseMLP, tower_module
+from tf1_helpers import SiameseMLP
 
 pytestmark = pytest.mark.cuda
 
@@ -125,41 +124,6 @@ def test_cuda_move_keeps_non_trainable_variables_as_buffers_out_of_the_optimizer
     assert all(p.is_cuda for group in optimizer.param_groups for p in group["params"])
 
 
-def _towers():
-    """Two modules on one store, sharing ``tower/w``, built on the current default device."""
-    store = ts.ScopedParameterStore()
-    model = nn.ModuleDict({"a": tower_module(store, False, (3, 3)),
-                           "b": tower_module(store, True, (3, 3))})
-    x = torch.ones(1, 3)
-    model["a"].build(x)
-    model["b"].build(x)
-    return model
-
-
-def _assert_tied(model):
-    w = model["a"].store["tower/w"]
-    assert model["a"].get_parameter("tower/w") is w and model["b"].get_parameter("tower/w") is w
-    assert len(list(model.parameters())) == 1
-    return w
-
-
-def test_cuda_to_empty_after_meta_build_keeps_ties_between_modules():
-    with torch.device("meta"):
-        model = _towers()
-    model.to_empty(device="cuda")
-    assert _assert_tied(model).device == CUDA
-
-
-def test_cuda_load_state_dict_assign_moves_a_cpu_model_and_keeps_ties():
-    model = _towers()
-    state = {key: torch.full((3, 3), 2.0, device="cuda") for key in model.state_dict()}
-    model.load_state_dict(state, assign=True)
-    w = _assert_tied(model)
-    assert w.device == CUDA and w.requires_grad
-    assert torch.equal(model["b"](torch.ones(1, 3, device="cuda")),
-                       torch.full((1, 3), 6.0, device="cuda"))
-
-
 def test_cuda_functional_call_uses_the_passed_gpu_tensors():
     model = _built()
     a, b = _inputs()
@@ -167,17 +131,6 @@ def test_cuda_functional_call_uses_the_passed_gpu_tensors():
     out_a, _ = torch.func.functional_call(model, zeros, (a, b))
     assert torch.equal(out_a, torch.zeros(4, 8, device="cuda"))
     assert not torch.equal(model(a, b)[0], out_a)
-
-
-def test_cuda_safetensors_round_trip_writes_shared_gpu_tensors_once(tmp_path):
-    with torch.device("cuda"):
-        model = _towers()
-    path = tmp_path / "towers.safetensors"
-    assert ts.save_safetensors(model, path) == {"b.tower/w": "a.tower/w"}
-    fresh = _towers()
-    ts.load_safetensors(fresh, path)
-    w = _assert_tied(fresh)
-    assert not w.is_cuda and torch.equal(w.detach(), model["a"].store["tower/w"].detach().cpu())
 
 
 def test_cuda_summary_reports_the_gpu_and_counts_shared_tensors_once():

@@ -149,3 +149,24 @@ def test_cuda_half_training_step_keeps_ties(conversion_mode):
     (model["a"](x).sum() + model["b"](x).sum()).backward()
     w, _ = _assert_tied(model)
     assert w.grad is not None and w.grad.dtype == torch.float16
+
+
+@pytest.mark.cuda
+def test_cuda_to_empty_after_meta_build_keeps_ties():
+    with torch.device("meta"):
+        model = _towers()
+    model.to_empty(device="cuda")
+    w, mean = _assert_tied(model)
+    assert w.is_cuda and mean.is_cuda
+
+
+@pytest.mark.cuda
+def test_cuda_load_state_dict_assign_moves_a_cpu_model_and_keeps_ties():
+    model = _towers()
+    state = {key: torch.full_like(value, 2.0, device="cuda")
+             for key, value in model.state_dict().items()}
+    model.load_state_dict(state, assign=True)
+    w, mean = _assert_tied(model)
+    assert w.is_cuda and w.requires_grad and mean.is_cuda and not mean.requires_grad
+    assert torch.equal(model["b"](torch.ones(1, 3, device="cuda")),
+                       torch.full((1, 3), 4.0, device="cuda"))

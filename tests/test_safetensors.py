@@ -150,6 +150,19 @@ def test_load_into_a_fresh_model_restores_values_and_keeps_the_tie(saved):
     assert_tied(fresh)
 
 
+@pytest.mark.cuda
+def test_cuda_model_saves_each_shared_tensor_once_and_loads_into_a_cpu_model(tmp_path):
+    model = Towers().cuda()
+    path = tmp_path / "towers.safetensors"
+    assert ts.save_safetensors(model, path) == ALIASES
+    fresh = Towers()
+    ts.load_safetensors(fresh, path)
+    assert_tied(fresh)
+    loaded = fresh.state_dict()
+    for key, value in model.state_dict().items():
+        assert not loaded[key].is_cuda and torch.equal(loaded[key], value.cpu()), key
+
+
 def test_load_is_in_place_so_optimizer_references_stay_valid(saved):
     """Parameters handed to an optimizer before loading are the very objects loaded into, so
     its next step trains the loaded (and still shared) values. The optimizer is a manual SGD
