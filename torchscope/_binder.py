@@ -58,9 +58,18 @@ def binding(module: "ScopedModule", slot: tuple) -> Any:
     return found
 
 
-#: Per module, ``fast_eager``'s cache: name -> (owned, is a parameter, key, record). Kept off
-#: the module, so that copies, pickles and replicas of it never carry records along.
-_EAGER_HITS: "weakref.WeakKeyDictionary[Any, Dict[str, tuple]]" = weakref.WeakKeyDictionary()
+#: Per module (by id), ``fast_eager``'s cache: name -> (owned, is a parameter, key, record,
+#: declared shape as a list). Kept off the module, so that copies, pickles and replicas of it
+#: never carry records along; keyed by id rather than weakly by module, because a
+#: WeakKeyDictionary lookup makes a weak reference each time (a third of a microsecond per
+#: pass). A finalizer drops the entry when the module dies, before its id can be reused.
+_EAGER_HITS: Dict[int, Dict[str, tuple]] = {}
+
+
+def _eager_hits(module: "ScopedModule") -> Dict[str, tuple]:
+    eager = _EAGER_HITS[id(module)] = {}
+    weakref.finalize(module, _EAGER_HITS.pop, id(module), None)
+    return eager
 
 
 class PassBinder(StoreBinder):
@@ -86,17 +95,15 @@ class PassBinder(StoreBinder):
         if module._ts_hits_generation != store._generation:   # a variable was removed
             module._ts_hits = {}
             module._ts_hits_generation = store._generation
-            _EAGER_HITS.pop(module, None)
+            _EAGER_HITS.get(id(module), {}).clear()
         self._hits = module._ts_hits
         # what get_variable calls for an existing name: traced code reads as little as possible
         # (fast); eager code may keep Python objects at hand (fast_eager)
         if compiling:
             self.lookup = self.fast
         else:
-            eager = _EAGER_HITS.get(module)
-            if eager is None:
-                eager = _EAGER_HITS[module] = {}
-            self._eager = eager
+            eager = _EAGER_HITS.get(id(module))
+            self._eager = eager if eager is not None else _eager_hits(module)
             self.lookup = self.fast_eager
 
     # -- the fast path: an existing variable, no getter/partitioner/caching involved
@@ -150,10 +157,11 @@ class PassBinder(StoreBinder):
             found = self.fast(full_name, shape, dtype, reuse)
             if found is not None:
                 code = self._hits[full_name]
-                self._eager[full_name] = (code[1] == "o", code[0] == "P", code[2:],
-                                          self.store._registry[full_name])
+                record = self.store._registry[full_name]
+                self._eager[full_name] = (code[1] == "o", code[0] == "P", code[2:], record,
+                                          list(record.shape))
             return found
-        owned, is_param, key, record = hit
+        owned, is_param, key, record, shape_list = hit
         seen = self.seen
         if reuse is False and (not owned or full_name in seen):
             return None
@@ -162,11 +170,13 @@ class PassBinder(StoreBinder):
             return self.fast(full_name, shape, dtype, reuse)
         if dtype is not record.dtype and dtype is not found.dtype:
             return None
-        if shape is not None and record.shape != (
-                tuple(shape) if shape.__class__ is list else shape):
+        if shape is not None and (shape != shape_list if shape.__class__ is list
+                                  else record.shape != shape):
             return None
-        if full_name not in seen:
-            self._first_use(full_name, owned)
+        if full_name not in seen:           # its first use in this pass (see _first_use)
+            seen.add(full_name)
+            if owned:
+                self.state.root_name(full_name)  # type: ignore[union-attr]
         if self.build:
             self._count(record.display)
         return found
