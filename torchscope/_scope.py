@@ -264,10 +264,41 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         target = self._name_or_scope
         old = state.current
         if self._aux and not self._overrides:
+            # The everyday entries — by a non-empty name (ENTER) or a default_name
+            # (ENTER_DEFAULT), with a name scope and no scope defaults — inline, as they run
+            # for every layer of every pass, and replayed from the previous pass when the same
+            # code runs again (see ScopeState). Same rules as the general path below.
             if target.__class__ is str and target:
-                return self._enter_name(state, target, old, ENTER)
-            if target is None and not self._reuse and self._default_name:
-                return self._enter_name(state, self._default_name, old, ENTER_DEFAULT)
+                name, kind = target, ENTER
+            elif target is None and not self._reuse and self._default_name:
+                name, kind = self._default_name, ENTER_DEFAULT
+            else:
+                kind = None
+            if kind is not None:
+                stack = state.name_stack
+                replay = state.replay
+                step = replay[state.pos] if replay is not None and state.pos < len(replay) \
+                    else None
+                if step is not None and step[0] is kind and step[1] == name:
+                    state.pos += 1
+                    full_name, new_stack, name_scope = step[3], step[4], step[5]
+                else:
+                    full_name, new_stack, name_scope = self._new_names(state, name, old, kind,
+                                                                       stack)
+                state.name_stack = new_stack
+                label = None
+                if _profiler._is_profiler_enabled and not _is_compiling():
+                    label = torch.autograd.profiler.record_function(new_stack)
+                    label.__enter__()
+                scope = object.__new__(VariableScope)
+                scope._name = full_name
+                scope._name_scope = name_scope
+                scope._reuse = self._reuse or old._reuse
+                scope._defaults = old._defaults
+                scope._constraint = self._constraint
+                state.current = scope
+                self._entered = (state, old, scope, stack, label, EXIT)
+                return scope
         by_object = False
         if target.__class__ is str or isinstance(target, str):
             # By name (TF1's string branch): the name scope first (an invalid name fails
@@ -321,57 +352,31 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = (state, old, scope, old_stack, label, token)
         return scope
 
-    def _enter_name(self, state: ScopeState, name: str, old: VariableScope,
-                    kind: str) -> VariableScope:
-        """The everyday entries — by a non-empty name (``kind`` ENTER) or a ``default_name``
-        (ENTER_DEFAULT), with a name scope and no scope defaults — inlined, as they run for every
-        layer of every pass, and replayed from the previous pass when the same code runs again
-        (see ScopeState). Same rules as the general path."""
-        stack = state.name_stack
-        replay = state.replay
-        step = None
-        if replay is not None:
-            pos = state.pos
-            if pos < len(replay):
-                step = replay[pos]
-                if step[0] is not kind or step[1] != name:
-                    step = None
-            if step is None:
-                state._materialize()
-        if step is not None:
-            state.pos += 1
-            full_name, new_stack, name_scope = step[3], step[4], step[5]
+    @staticmethod
+    def _new_names(state: ScopeState, name: str, old: VariableScope, kind: str,
+                   stack: str) -> Tuple[str, str, str]:
+        """An everyday entry that is not replayed: its scope name, name stack and name scope,
+        by the same rules as the general path (the name checked, uniquified and counted), and
+        recorded for the next pass. Ends any replay."""
+        if state.replay is not None:
+            state._materialize()
+        check_scope_name(stack, name)
+        if name[-1] == "/":
+            new_stack = name[:-1]
+        elif state.shared_op_names:
+            new_stack = state.unique_name(name)
         else:
-            check_scope_name(stack, name)
-            if name[-1] == "/":
-                new_stack = name[:-1]
-            elif state.shared_op_names:
-                new_stack = state.unique_name(name)
-            else:
-                new_stack = state._tables()[1].unique(stack, name)
-            counts = state._tables()[0]
-            # by name: that name; by default_name: the first free name_k (TF1's counters)
-            last = name if kind is ENTER else counts.unique_default(old._name, name)
-            full_name = old._name + "/" + last if old._name else last
-            counts.open(full_name)
-            name_scope = new_stack + "/"
-            record = state.record
-            if record is not None:
-                record.append((kind, name, stack, full_name, new_stack, name_scope))
-        state.name_stack = new_stack
-        label = None
-        if _profiler._is_profiler_enabled and not _is_compiling():
-            label = torch.autograd.profiler.record_function(new_stack)
-            label.__enter__()
-        scope = object.__new__(VariableScope)
-        scope._name = full_name
-        scope._name_scope = name_scope
-        scope._reuse = self._reuse or old._reuse
-        scope._defaults = old._defaults
-        scope._constraint = self._constraint
-        state.current = scope
-        self._entered = (state, old, scope, stack, label, EXIT)
-        return scope
+            new_stack = state._tables()[1].unique(stack, name)
+        counts = state._tables()[0]
+        # by name: that name; by default_name: the first free name_k (TF1's counters)
+        last = name if kind is ENTER else counts.unique_default(old._name, name)
+        full_name = old._name + "/" + last if old._name else last
+        counts.open(full_name)
+        name_scope = new_stack + "/"
+        record = state.record
+        if record is not None:
+            record.append((kind, name, stack, full_name, new_stack, name_scope))
+        return full_name, new_stack, name_scope
 
     def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
         """Explicit arguments override the inherited defaults; a getter chains."""
@@ -398,7 +403,11 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         self._entered = None
         try:
             if token is EXIT:
-                _exit_name(state, scope._name)
+                replay = state.replay
+                if replay is not None and state.pos < len(replay) and replay[state.pos][0] is EXIT:
+                    state.pos += 1          # replayed: the counters are left alone
+                else:
+                    _exit_name(state, scope._name)
             elif token is not None:
                 state.counts.restore(token)
             else:
@@ -414,13 +423,9 @@ class variable_scope:  # noqa: N801 - TF1's spelling
 
 
 def _exit_name(state: ScopeState, full_name: str) -> None:
-    """The exit of an everyday entry: replayed, recorded, or applied to the counters."""
-    replay = state.replay
-    if replay is not None:
-        pos = state.pos
-        if pos < len(replay) and replay[pos][0] is EXIT:
-            state.pos = pos + 1
-            return
+    """The exit of an everyday entry that is not replayed (``__exit__`` replays inline): it
+    ends any replay, and is recorded and applied to the counters."""
+    if state.replay is not None:
         state._materialize()
     counts = state._tables()[0]
     if full_name in counts._children:
