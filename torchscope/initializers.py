@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 _TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated to ±2
+# The default dtype, taken as is: TF1 code makes initializers inside its layers, so in every
+# ScopedModule pass, and ``as_dtype`` there costs a call (and, under torch.compile, the guards
+# on as_dtype and what it reads) for nothing.
+_FLOAT32 = torch.float32
 
 
 def compute_fans(shape: Sequence[int]) -> Tuple[int, int]:
@@ -118,6 +122,8 @@ def _float_dtype(dtype: DTypeLike) -> torch.dtype:
     Raises:
         InitializerError: a non-floating dtype.
     """
+    if dtype is _FLOAT32:
+        return dtype
     dtype = as_dtype(dtype)
     if not dtype.is_floating_point:
         raise InitializerError.bad_argument(
@@ -132,7 +138,7 @@ class Zeros(Initializer):
     """All zeros (``False`` for bool). TF1: ``zeros_initializer``."""
 
     def __init__(self, dtype: DTypeLike = torch.float32) -> None:
-        self.dtype = as_dtype(dtype)
+        self.dtype = dtype if dtype is _FLOAT32 else as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return _filled(torch.zeros, shape, self._dtype(dtype))
@@ -142,7 +148,7 @@ class Ones(Initializer):
     """All ones. TF1: ``ones_initializer``."""
 
     def __init__(self, dtype: DTypeLike = torch.float32) -> None:
-        self.dtype = as_dtype(dtype)
+        self.dtype = dtype if dtype is _FLOAT32 else as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return _filled(torch.ones, shape, self._dtype(dtype))
@@ -161,7 +167,7 @@ class Constant(Initializer):
     def __init__(self, value: Any = 0, dtype: DTypeLike = torch.float32,
                  verify_shape: bool = False) -> None:
         self.value = value
-        self.dtype = as_dtype(dtype)
+        self.dtype = dtype if dtype is _FLOAT32 else as_dtype(dtype)
         self.verify_shape = verify_shape
 
     def __call__(self, shape, dtype=None, partition_info=None):
@@ -194,7 +200,8 @@ class RandomUniform(Initializer):
 
     def __init__(self, minval: float = 0, maxval: Optional[float] = None,
                  seed: Optional[int] = None, dtype: DTypeLike = torch.float32) -> None:
-        self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, as_dtype(dtype)
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+        self.dtype = dtype if dtype is _FLOAT32 else as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dtype = self._dtype(dtype)
