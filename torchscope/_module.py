@@ -58,7 +58,7 @@ from torch import nn
 from ._binder import PassBinder, binding
 from ._placement import Placement
 from ._scope import _is_compiling, variable_scope
-from ._state import ScopeState
+from ._state import END_OF_PASS, ScopeState
 from ._store import ScopedParameterStore, _thread
 
 __all__ = ["ScopedModule"]
@@ -100,7 +100,9 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     if binder.build:
         module._ts_built = True
     if state.record is not None and state.replay is None and not compiling:
-        module._ts_trace = state.record   # a pass that diverged (or the first) records anew
+        # a pass that diverged (or the first) records anew
+        state.record.append(END_OF_PASS)
+        module._ts_trace = state.record
     return result
 
 
@@ -290,6 +292,7 @@ class ScopedModule(nn.Module):
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
+        self._ts_trace = None   # a cache, and its format may differ between releases
         store = self.__dict__.get("_ts_store")
         if store is not None:
             store._bound.add(self)

@@ -27,7 +27,7 @@ from ._names import is_valid_nested_name, is_valid_root_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
                             VariableScope, _child_scope, _defaults)
-from ._state import ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
+from ._state import END_OF_PASS, ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
 from ._store import _thread
 from ._types import DTypeLike, as_dtype
 
@@ -277,9 +277,8 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             if kind is not None:
                 stack = state.name_stack
                 replay = state.replay
-                step = replay[state.pos] if replay is not None and state.pos < len(replay) \
-                    else None
-                if step is not None and step[0] is kind and step[1] == name:
+                step = replay[state.pos] if replay is not None else END_OF_PASS
+                if step[0] is kind and step[1] == name:
                     state.pos += 1
                     full_name, new_stack, name_scope = step[3], step[4], step[5]
                 else:
@@ -404,7 +403,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         try:
             if token is EXIT:
                 replay = state.replay
-                if replay is not None and state.pos < len(replay) and replay[state.pos][0] is EXIT:
+                if replay is not None and replay[state.pos][0] is EXIT:
                     state.pos += 1          # replayed: the counters are left alone
                 else:
                     _exit_name(state, scope._name)

@@ -40,6 +40,8 @@ class ScopeState:
     and the counters and registry are left untouched. The first time anything differs, or
     anything else asks for ``counts`` or ``op_names``, the recorded steps so far are applied to
     them (``_materialize``) and the pass goes on the ordinary way, so results never differ.
+    A record ends with ``END_OF_PASS``, a step that matches nothing, so that ``replay[pos]`` is
+    always there to compare with.
     """
 
     __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
@@ -111,10 +113,10 @@ class ScopeState:
         come out as in the first pass); returns the unique name. Replayable."""
         replay = self.replay
         if replay is not None:
-            pos = self.pos
-            if pos < len(replay) and replay[pos][0] is ROOT_NAME and replay[pos][1] == name:
-                self.pos = pos + 1
-                return replay[pos][2]
+            step = replay[self.pos]
+            if step[0] is ROOT_NAME and step[1] == name:
+                self.pos += 1
+                return step[2]
             self._materialize()
         result = self._tables()[1].unique("", name)
         if self.record is not None:
@@ -131,6 +133,8 @@ class ScopeState:
 
 # the kinds of replay steps
 ENTER, ENTER_DEFAULT, EXIT, ROOT_NAME = "enter", "enter default", "exit", "root name"
+#: The last step of every record: it matches no step a pass makes.
+END_OF_PASS = ("end of pass",)
 
 
 def current_state() -> ScopeState:
