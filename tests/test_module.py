@@ -340,6 +340,23 @@ def test_later_passes_name_everything_as_a_fresh_first_pass_would(pattern):
     _assert_every_pass_names_as_a_fresh_module(_Branchy, pattern)
 
 
+def test_an_unpickled_module_records_its_passes_afresh():
+    """The replay record is a cache: unpickling drops it (one saved by an older release may be
+    in another format), and the next pass names everything as a fresh module's first pass."""
+    import pickle
+
+    net = _Branchy()
+    net(torch.ones(1), False)
+    net._ts_trace = net._ts_trace[:2]     # a record in an older format: no end-of-pass step
+    clone = pickle.loads(pickle.dumps(net))
+    assert clone._ts_trace is None
+    clone(torch.ones(1), False)
+    fresh = _Branchy()
+    fresh(torch.ones(1), False)
+    assert clone.names == fresh.names
+    assert clone._ts_trace, "the pass after unpickling was not recorded"
+
+
 class _DefaultBranchy(ts.ScopedModule):
     """default_name scopes whose number depends on the input, then a named one."""
 
