@@ -404,6 +404,22 @@ def test_a_training_step_leaves_nothing_for_the_garbage_collector():
     assert leftovers == []
 
 
+def test_a_dead_module_leaves_no_per_module_cache_behind():
+    """The eager per-module cache is keyed by id: it must go with its module, or a long run
+    making modules would leak, and a new module given the same id would find stale records."""
+    import gc
+
+    from torchscope._binder import _EAGER_HITS
+
+    net = Siamese().build(*_inputs())
+    net(*_inputs())
+    key = id(net)
+    assert _EAGER_HITS.get(key), "the pass did not use the per-module cache"
+    del net
+    gc.collect()
+    assert key not in _EAGER_HITS
+
+
 class _Asks(ts.ScopedModule):
     """Asks for ``w`` as told: TF1's reuse checks must hold in every pass, not just the first
     (later passes answer from a per-module cache)."""
