@@ -289,12 +289,8 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 if _profiler._is_profiler_enabled and not _is_compiling():
                     label = torch.autograd.profiler.record_function(new_stack)
                     label.__enter__()
-                scope = object.__new__(VariableScope)
-                scope._name = full_name
-                scope._name_scope = name_scope
-                scope._reuse = self._reuse or old._reuse
-                scope._defaults = old._defaults
-                scope._constraint = self._constraint
+                scope = _child_scope(self._reuse or old._reuse, full_name, old, name_scope,
+                                     self._constraint)
                 state.current = scope
                 self._entered = (state, old, scope, stack, label, EXIT)
                 return scope
