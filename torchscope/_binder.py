@@ -173,10 +173,8 @@ class PassBinder(StoreBinder):
         if shape is not None and (shape != shape_list if shape.__class__ is list
                                   else record.shape != shape):
             return None
-        if full_name not in seen:           # its first use in this pass (see _first_use)
-            seen.add(full_name)
-            if owned:
-                self.state.root_name(full_name)  # type: ignore[union-attr]
+        if full_name not in seen:
+            self._first_use(full_name, owned)
         if self.build:
             self._count(record.display)
         return found
