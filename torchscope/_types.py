@@ -72,8 +72,9 @@ class VariableAggregation(enum.Enum):
     ONLY_FIRST_REPLICA = 3
 
 
-# bound once: as_dtype runs in every pass (initializers made in forward), and under torch.compile
-# reading ``torch.dtype`` here would add a guard that this module's ``torch`` is the caller's
+# bound once: as_dtype can run in every pass (a dtype given to get_variable or to an initializer
+# made in forward), and under torch.compile reading ``torch.dtype`` here would add a guard that
+# this module's ``torch`` is the caller's
 _TORCH_DTYPE = torch.dtype
 
 
