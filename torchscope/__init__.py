@@ -26,6 +26,7 @@ from ._errors import (AssignmentMapError, CheckpointChecksumError, CheckpointFor
                       ScopeNestingError, ShapeMismatchError, StateDictError, TemplateError,
                       TensorNotFoundError, TorchscopeError, UnsupportedCheckpointError,
                       VariableArgumentError, VariableExistsError, VariableNotFoundError)
+from ._compile import guard_filter
 from ._module import ScopedModule
 from ._safetensors import load_safetensors, save_safetensors
 from ._sharing import sharing_groups
@@ -73,8 +74,8 @@ __all__ = [
     "random_normal_initializer", "random_uniform_initializer", "truncated_normal_initializer",
     "uniform_unit_scaling_initializer", "variance_scaling_initializer", "zeros_initializer",
     # the shim
-    "ScopedModule", "Summary", "load_safetensors", "save_safetensors", "sharing_groups",
-    "summary",
+    "ScopedModule", "Summary", "guard_filter", "load_safetensors", "save_safetensors",
+    "sharing_groups", "summary",
     # errors
     "AssignmentMapError", "CheckpointChecksumError", "CheckpointFormatError",
     "CheckpointNotFoundError", "CustomGetterError", "DTypeMismatchError", "InitializerError",

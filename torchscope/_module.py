@@ -56,6 +56,7 @@ import torch
 from torch import nn
 
 from ._binder import PassBinder, binding
+from ._compile import with_guard_filter
 from ._placement import Placement
 from ._scope import _is_compiling, variable_scope
 from ._state import END_OF_PASS, ScopeState
@@ -215,6 +216,27 @@ class ScopedModule(nn.Module):
         own).
         """
         return _Wrapped(fn, name, store=store)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """PyTorch's in-place ``module.compile()``, with ``ts.guard_filter`` as its guard filter.
+
+        Example:
+            >>> import torch, torchscope as ts
+            >>> net = ts.ScopedModule.wrap(lambda x: x @ ts.get_variable("w", [3, 2]))
+            >>> net.build(torch.ones(1, 3)).compile(fullgraph=True)
+            >>> net(torch.ones(4, 3)).shape  # doctest: +SKIP
+            torch.Size([4, 2])
+
+        Arguments are ``torch.compile``'s. Each call of the compiled module then skips the
+        guards on torchscope's own code, which cannot fail (see ``ts.guard_filter``); a
+        ``guard_filter_fn`` of your own in ``options`` still applies. ``torch.compile(module)``
+        compiles with every guard, unless given ``options={"guard_filter_fn":
+        ts.guard_filter}``. With ``mode=``, which ``torch.compile`` accepts only without
+        ``options``, the module is compiled with every guard.
+        """
+        if kwargs.get("mode") is None:
+            kwargs["options"] = with_guard_filter(kwargs.get("options"))
+        super().compile(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(

@@ -1,0 +1,145 @@
+"""``ts.guard_filter`` and ``ScopedModule.compile``: compiled passes without the guards on
+torchscope's own code, and with every guard that can fail."""
+
+import copy
+import types
+
+import pytest
+import torch
+
+import torchscope as ts
+from torchscope._compile import with_guard_filter
+from tf1_helpers import SiameseMLP as MLP
+
+SCALE = 1.0      # a global of the user's code, read by Scaled.forward
+
+
+class Scaled(ts.ScopedModule):
+    def forward(self, x):
+        with ts.variable_scope("layer"):
+            return x @ ts.get_variable("w", [4, 2]) * SCALE
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return MLP().build(torch.randn(3, 8), torch.randn(3, 8))
+
+
+def _recording(seen):
+    def keep(entries):
+        kept = ts.guard_filter(entries)
+        seen.extend(zip(entries, kept))
+        return kept
+    return keep
+
+
+def test_the_filter_drops_guards_on_torchscope_code_only(net):
+    seen = []
+    compiled = torch.compile(net, backend="eager", fullgraph=True,
+                             options={"guard_filter_fn": _recording(seen)})
+    compiled(torch.randn(3, 8), torch.randn(3, 8))
+    dropped = [entry for entry, keep in seen if not keep]
+    kept = [entry for entry, keep in seen if keep]
+    assert len(dropped) >= 20
+    for entry in dropped:
+        assert ("__import_torchscope" in entry.name or "__defaults__" in entry.name
+                or entry.name in ("G['_run_pass']", "G['PassBinder']", "G['ScopeState']")), \
+            entry.name
+        assert entry.name.startswith("G[")                                   # globals only
+        # of the thread's scope state, only "the same object under two names" goes
+        assert "_thread" not in entry.name or entry.guard_type == "DUPLICATE_INPUT"
+    kept_names = {entry.name for entry in kept}
+    # the module's parameters and pass state, the thread's scope state, the inputs
+    assert "self._parameters['tower/fc0/w']" in kept_names
+    assert "self._ts_built" in kept_names
+    assert "G['_thread'].defaults.state" in kept_names
+    assert {"args[0]", "args[1]"} <= kept_names
+
+
+def test_a_filtered_compile_has_no_graph_breaks_and_matches_eager(net):
+    compiled = torch.compile(net, fullgraph=True, options={"guard_filter_fn": ts.guard_filter})
+    for _ in range(3):
+        a, b = torch.randn(3, 8), torch.randn(3, 8)
+        got, expected = compiled(a, b), net(a, b)
+        torch.testing.assert_close(got[0], expected[0])
+        torch.testing.assert_close(got[1], expected[1])
+
+
+def test_a_filtered_compile_recompiles_when_the_users_globals_change():
+    global SCALE
+    module = Scaled().build(torch.ones(1, 4))
+    compiled = torch.compile(module, backend="eager", fullgraph=True,
+                             options={"guard_filter_fn": ts.guard_filter})
+    x = torch.randn(3, 4)
+    try:
+        first = compiled(x)
+        SCALE = 3.0
+        torch.testing.assert_close(compiled(x), first * 3)
+    finally:
+        SCALE = 1.0
+
+
+def test_a_filtered_compile_keeps_the_callers_scopes_and_default_store(net):
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    compiled = torch.compile(net, backend="eager", fullgraph=True,
+                             options={"guard_filter_fn": ts.guard_filter})
+    compiled(a, b)                       # traced outside any scope
+    other = ts.ScopedParameterStore()
+    for _ in range(2):
+        with other.as_default():
+            with ts.variable_scope("outer", reuse=ts.AUTO_REUSE):
+                got = compiled(a, b)
+                assert ts.get_default_store() is other
+                assert ts.get_variable_scope().name == "outer"
+                assert ts.get_variable("u", [1]) is other["outer/u"]
+        torch.testing.assert_close(got[0], net(a, b)[0])
+    assert ts.get_default_store() is not other and ts.get_variable_scope().name == ""
+
+
+def test_a_filtered_compile_sees_a_replaced_parameter(net):
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    compiled = torch.compile(net, backend="eager", fullgraph=True,
+                             options={"guard_filter_fn": ts.guard_filter})
+    compiled(a, b)
+    zeros = {name: torch.zeros_like(p) for name, p in net.state_dict().items()}
+    net.load_state_dict(zeros, assign=True)
+    assert torch.equal(compiled(a, b)[0], torch.zeros(3, 8))
+
+
+def test_module_compile_trains_like_the_eager_module(net):
+    twin = copy.deepcopy(net)
+    twin.compile(fullgraph=True, backend="eager")
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    for model in (net, twin):
+        out_a, out_b = model(a, b)
+        (out_a - out_b).square().sum().backward()
+    for (name, p), q in zip(net.named_parameters(), twin.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, msg=name)
+
+
+def test_module_compile_passes_the_filter_to_torch_compile(net, monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda fn, **kwargs: calls.append(kwargs) or fn)
+    net.compile(fullgraph=True)
+    assert calls[-1]["fullgraph"] is True
+    assert calls[-1]["options"]["guard_filter_fn"] is ts.guard_filter
+    net.compile(mode="reduce-overhead")      # torch.compile takes no options with a mode
+    assert calls[-1] == {"mode": "reduce-overhead"}
+
+
+def _entry(name, value):
+    return types.SimpleNamespace(name=name, guard_type="CONSTANT_MATCH", has_value=True,
+                                 value=value, derived_guard_types=(), is_global=True,
+                                 orig_guard=None)
+
+
+def test_a_callers_own_filter_still_applies():
+    entries = [_entry("G['__import_torchscope_dot__state'].ENTER", "enter"),
+               _entry("G['STEP']", 3), _entry("G['RATE']", 0.1)]
+    assert ts.guard_filter(entries) == [False, True, True]
+    options = {"guard_filter_fn": lambda es: [True, False, True], "max_autotune": True}
+    combined = with_guard_filter(options)
+    assert combined["guard_filter_fn"](entries) == [False, False, True]
+    assert combined["max_autotune"] is True
+    assert options["guard_filter_fn"](entries) == [True, False, True]   # the caller's dict
