@@ -1,7 +1,9 @@
 """``ts.guard_filter`` and ``ScopedModule.compile``: compiled passes without the guards on
 torchscope's own code, and with every guard that can fail."""
 
+import ast
 import copy
+import pathlib
 import types
 
 import pytest
@@ -143,3 +145,11 @@ def test_a_callers_own_filter_still_applies():
     assert combined["guard_filter_fn"](entries) == [False, False, True]
     assert combined["max_autotune"] is True
     assert options["guard_filter_fn"](entries) == [True, False, True]   # the caller's dict
+
+
+def test_torchscope_never_rebinds_its_module_globals():
+    """What the filter relies on: no torchscope function assigns a module global."""
+    package = pathlib.Path(ts.__file__).parent
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert not any(isinstance(node, ast.Global) for node in ast.walk(tree)), path

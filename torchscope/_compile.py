@@ -35,6 +35,7 @@ __all__ = ["guard_filter", "with_guard_filter"]
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # a source name: a global, then optionally one attribute ("G['x']", "G['m'].f.__code__", ...)
 _SOURCE = re.compile(r"G\['([^']+)'\](?:\.(\w+))?")
+_MISSING = object()
 
 
 def _defined_here(value: Any) -> bool:
@@ -97,7 +98,7 @@ def _droppable(entry: Any, modules: Dict[str, types.ModuleType], defaults: List[
         if value is _MISSING:
             return False
         if entry.guard_type == "DUPLICATE_INPUT":
-            return True                      # "this global is that global": never rebound
+            return True     # "this global is that global": torchscope has no `global` statement
         rest = name[match.end():]
         if isinstance(value, types.FunctionType):
             return rest in ("", ".__code__")
@@ -108,8 +109,6 @@ def _droppable(entry: Any, modules: Dict[str, types.ModuleType], defaults: List[
     return (getattr(entry, "has_value", False) and _defined_here(entry.value)
             and head in vars(sys.modules["torchscope._module"]))
 
-
-_MISSING = object()
 
 
 def guard_filter(entries: Sequence[Any]) -> List[bool]:
