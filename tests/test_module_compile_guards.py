@@ -82,23 +82,6 @@ def test_a_filtered_compile_recompiles_when_the_users_globals_change():
         SCALE = 1.0
 
 
-def test_a_filtered_compile_keeps_the_callers_scopes_and_default_store(net):
-    a, b = torch.randn(3, 8), torch.randn(3, 8)
-    compiled = torch.compile(net, backend="eager", fullgraph=True,
-                             options={"guard_filter_fn": ts.guard_filter})
-    compiled(a, b)                       # traced outside any scope
-    other = ts.ScopedParameterStore()
-    for _ in range(2):
-        with other.as_default():
-            with ts.variable_scope("outer", reuse=ts.AUTO_REUSE):
-                got = compiled(a, b)
-                assert ts.get_default_store() is other
-                assert ts.get_variable_scope().name == "outer"
-                assert ts.get_variable("u", [1]) is other["outer/u"]
-        torch.testing.assert_close(got[0], net(a, b)[0])
-    assert ts.get_default_store() is not other and ts.get_variable_scope().name == ""
-
-
 def test_a_filtered_compile_sees_a_replaced_parameter(net):
     a, b = torch.randn(3, 8), torch.randn(3, 8)
     compiled = torch.compile(net, backend="eager", fullgraph=True,

@@ -114,9 +114,11 @@ def test_compile_fullgraph_has_no_graph_breaks_and_same_outputs(net):
         torch.testing.assert_close(got[1], expected[1])
 
 
-def test_compiled_pass_leaves_the_callers_scopes_and_default_store_as_they_were(net):
+@pytest.mark.parametrize("options", [None, {"guard_filter_fn": ts.guard_filter}],
+                         ids=["every guard", "guard_filter"])
+def test_compiled_pass_leaves_the_callers_scopes_and_default_store_as_they_were(net, options):
     a, b = torch.randn(3, 8), torch.randn(3, 8)
-    compiled = torch.compile(net, fullgraph=True)
+    compiled = torch.compile(net, fullgraph=True, options=options)
     other = ts.ScopedParameterStore()
     for _ in range(2):      # the first call traces, the second runs the compiled code
         with other.as_default():
