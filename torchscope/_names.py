@@ -97,6 +97,8 @@ class OpNames:
         """
         full = stack + "/" + name if stack else name
         key = full.lower()
+        if key == full:     # keep one string per name, not two (str.islower() is 4x slower)
+            key = full
         used = self._used
         i = used.get(key, 0)
         if i == 0 and mark_as_used and journal is None:   # the common case: a new name
