@@ -91,15 +91,26 @@ def test_cuda_training_step_updates_each_shared_weight_once():
     _assert_store_bindings(model)
 
 
-def test_cuda_compile_fullgraph_matches_eager_forward_and_backward():
-    """Inductor's GPU code (Triton kernels) for a built module: no graph breaks, the same
-    outputs and gradients as eager."""
+def _compiled_by_torch_compile(module):
+    return torch.compile(module, fullgraph=True)
+
+
+def _compiled_in_place(module):
+    module.compile(fullgraph=True)          # ScopedModule.compile: with ts.guard_filter
+    return module
+
+
+@pytest.mark.parametrize("compile_", [_compiled_by_torch_compile, _compiled_in_place],
+                         ids=["torch.compile", "module.compile"])
+def test_cuda_compile_fullgraph_matches_eager_forward_and_backward(compile_):
+    """Inductor's GPU code (Triton kernels) for a built module, compiled with every guard and
+    with torchscope's guard filter: no graph breaks, the same outputs and gradients as eager."""
     model = _built()
     a, b = _inputs()
     explanation = torch._dynamo.explain(model)(a, b)
     assert explanation.graph_break_count == 0 and explanation.graph_count == 1
     twin = copy.deepcopy(model)
-    compiled = torch.compile(twin, fullgraph=True)
+    compiled = compile_(twin)
     for _ in range(2):
         for m in (model, twin):
             m.zero_grad(set_to_none=True)
