@@ -174,6 +174,11 @@ def repeats_for(n: int, repeats: int) -> int:
     return max(repeats, min(50, 200000 // n))
 
 
+def outside_gc(row: Dict[str, float], key: str) -> float:
+    """µs/var of ``key`` ("ts" or "plain") outside the garbage collector, for one size's row."""
+    return row[key] - row[key + "_gc"]
+
+
 def python_heap_per_variable(build: Callable[[int], object], n: int) -> float:
     """Bytes per variable that a build of ``n`` keeps on Python's heap (``tracemalloc``: the
     objects, names and dicts; not the tensors' own memory, which torch allocates itself)."""
@@ -237,10 +242,6 @@ def main() -> None:
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         growth = last["ts"] / first["ts"]
-
-        def outside_gc(row: Dict[str, float], key: str) -> float:
-            return row[key] - row[key + "_gc"]
-
         print(f"growth of the per-variable cost {last['n']} / {first['n']}: "
               f"{growth:.2f}x wall, {last['ts_cpu'] / first['ts_cpu']:.2f}x CPU "
               f"(plain PyTorch: {last['plain'] / first['plain']:.2f}x wall, "
