@@ -13,17 +13,17 @@ counts the instructions each executes:
 Each model runs in a process of its own, twice: ``--base`` steps and ``--base + --steps`` steps,
 after the same warm-up (and compilation, from torch's on-disk caches, which a native run fills
 first). The difference divided by ``--steps`` is one step's instructions, free of start-up,
-imports and compiling. Thread pools get one thread
-(``OMP_NUM_THREADS`` and friends): an idle pool thread spinning for work executes a number of
-instructions that changes from run to run; and every process hashes strings with the same seed.
+imports and compiling. Thread pools get one thread (``OMP_NUM_THREADS`` and friends), because
+an idle pool thread spinning for work executes a number of instructions that changes from run
+to run, and every process hashes strings with the same seed.
 
 Two identical processes differ by 0.5–4 million instructions (at 1000 steps, up to 0.4 % of a
 step); with another hash seed a model's count moves by up to about 1 % (dicts probe
-differently), and that much is the figures' uncertainty.
-Instructions are not time — a cache miss costs more than an addition — but at hidden 16 /
-batch 1 all the models launch the same kernels and differ only in host-side Python, and there
-the instruction ratio follows the time ratio without the noise. Goals as in
-``bench_overhead.py``: eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05; compiled ts/(b) ≤ 1.02.
+differently), and that much is the figures' uncertainty. Instructions are not time — a cache
+miss costs more than an addition — but at hidden 16 / batch 1 all the models launch the same
+kernels and differ only in host-side Python, and there the instruction ratio follows the time
+ratio without the noise. Goals as in ``bench_overhead.py``: eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05;
+compiled ts/(b) ≤ 1.02.
 
 Needs valgrind. Under it a process runs about 50× slower, so the default run (twelve processes,
 ``--jobs`` at a time) takes 10–20 minutes on a 2-core machine.
