@@ -38,16 +38,26 @@ _SOURCE = re.compile(r"G\['([^']+)'\](?:\.(\w+))?")
 _MISSING = object()
 
 
+def _own_name(module_name: Any) -> bool:
+    """Whether ``module_name`` names torchscope or one of its modules."""
+    return isinstance(module_name, str) and (module_name == "torchscope"
+                                             or module_name.startswith("torchscope."))
+
+
+def _own_modules() -> Dict[str, types.ModuleType]:
+    """torchscope's loaded modules, by name."""
+    return {name: module for name, module in list(sys.modules.items())
+            if module is not None and _own_name(name)}
+
+
 def _defined_here(value: Any) -> bool:
     """A function, class, code object or module of torchscope's own."""
     if isinstance(value, types.CodeType):
         return os.path.abspath(value.co_filename).startswith(_PACKAGE)
     if isinstance(value, types.ModuleType):
-        return value.__name__ == "torchscope" or value.__name__.startswith("torchscope.")
+        return _own_name(value.__name__)
     if isinstance(value, (types.FunctionType, type)):
-        module = getattr(value, "__module__", None)
-        return isinstance(module, str) and (module == "torchscope"
-                                            or module.startswith("torchscope."))
+        return _own_name(getattr(value, "__module__", None))
     return False
 
 
@@ -63,9 +73,7 @@ def _constant(value: Any) -> bool:
 def _own_defaults() -> Dict[int, Any]:
     """The default-argument tuples of torchscope's functions, by id (kept alive by them)."""
     found: Dict[int, Any] = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "torchscope" or name.startswith("torchscope.")):
-            continue
+    for module in _own_modules().values():
         for value in vars(module).values():
             functions = [value]
             if isinstance(value, type) and _defined_here(value):
@@ -110,7 +118,6 @@ def _droppable(entry: Any, modules: Dict[str, types.ModuleType], defaults: List[
             and head in vars(sys.modules["torchscope._module"]))
 
 
-
 def guard_filter(entries: Sequence[Any]) -> List[bool]:
     """Which of Dynamo's guards to keep: all but those on torchscope's own code and constants.
 
@@ -144,8 +151,7 @@ def guard_filter(entries: Sequence[Any]) -> List[bool]:
         One bool per entry: True keeps the guard.
     """
     modules = {"__import_" + name.replace(".", "_dot_"): module
-               for name, module in list(sys.modules.items())
-               if module is not None and (name == "torchscope" or name.startswith("torchscope."))}
+               for name, module in _own_modules().items()}
     own = _own_defaults()
     defaults = [entry.name for entry in entries
                 if getattr(entry, "has_value", False) and id(entry.value) in own
