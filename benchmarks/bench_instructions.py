@@ -60,20 +60,16 @@ def worker(kind: str, steps: int, hidden: int, batch: int) -> None:
     import bench_overhead as bo
 
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    a, b = torch.randn(batch, hidden), torch.randn(batch, hidden)
-    ts_model = bo.TFSiamese(hidden).build(a, b)
-    idiomatic, raw = bo.IdiomaticSiamese(hidden), bo.RawSiamese(hidden)
-    bo._copy_weights(ts_model, idiomatic, raw)
+    a, b, models = bo.make_models(hidden, batch, "cpu")
     if kind == "ts compiled":
-        model = torch.compile(ts_model, fullgraph=True)
+        model = torch.compile(models["ts"], fullgraph=True)
     elif kind == "ts.compile()":
-        model = ts_model
+        model = models["ts"]
         model.compile(fullgraph=True)
     elif kind == "raw compiled":
-        model = torch.compile(raw, fullgraph=True)
+        model = torch.compile(models["raw"], fullgraph=True)
     else:
-        model = {"ts": ts_model, "idiomatic": idiomatic, "raw": raw}[kind]
+        model = models[kind]
     params = list(model.parameters())
     for _ in range(20 + steps):             # the same 20 warm-up steps in every process
         for p in params:

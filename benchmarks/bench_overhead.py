@@ -145,7 +145,9 @@ def _bench(models: dict, a: torch.Tensor, b: torch.Tensor, steps: int, device: s
     return result
 
 
-def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> None:
+def make_models(hidden: int, batch: int, device: str) -> tuple:
+    """``(a, b, models)``: the two inputs and the three models ("ts", "idiomatic", "raw"),
+    given the same weights."""
     torch.manual_seed(0)
     a = torch.randn(batch, hidden, device=device)
     b = torch.randn(batch, hidden, device=device)
@@ -153,6 +155,12 @@ def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> 
     models = {"ts": ts_model, "idiomatic": IdiomaticSiamese(hidden).to(device),
               "raw": RawSiamese(hidden).to(device)}
     _copy_weights(ts_model, models["idiomatic"], models["raw"])
+    return a, b, models
+
+
+def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> None:
+    a, b, models = make_models(hidden, batch, device)
+    ts_model = models["ts"]
     eager = _bench(models, a, b, steps, device)
     print(f"hidden {hidden:4d} batch {batch:3d} {device} eager:  ts {eager['ts']:8.1f} µs  "
           f"(a) {eager['idiomatic']:8.1f} µs  (b) {eager['raw']:8.1f} µs  |  "
