@@ -77,13 +77,18 @@ def worker(kind: str, steps: int, hidden: int, batch: int) -> None:
         bo._step(model, a, b)
 
 
+def _worker(kind: str, steps: int, hidden: int, batch: int) -> List[str]:
+    """The command line of a worker process (see ``worker``)."""
+    return [sys.executable, os.path.abspath(__file__), "--worker", kind, str(steps), str(hidden),
+            str(batch)]
+
+
 def count(kind: str, steps: int, hidden: int, batch: int, valgrind: str) -> int:
     """Instructions of a worker process running ``steps`` steps of ``kind``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cachegrind.out")
         subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no",
-                        f"--cachegrind-out-file={out}", sys.executable, os.path.abspath(__file__),
-                        "--worker", kind, str(steps), str(hidden), str(batch)],
+                        f"--cachegrind-out-file={out}"] + _worker(kind, steps, hidden, batch),
                        check=True, env=dict(os.environ, **WORKER_ENV),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(out) as f:
@@ -99,8 +104,7 @@ def per_step(kinds: Tuple[str, ...], args: argparse.Namespace,
     for kind in kinds:
         if "compile" in kind:   # fill torch's on-disk compile caches first, natively, so that
             # both counted processes find them filled and compile alike
-            subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", kind, "0",
-                            str(args.hidden), str(args.batch)], check=True,
+            subprocess.run(_worker(kind, 0, args.hidden, args.batch), check=True,
                            env=dict(os.environ, **WORKER_ENV))
     runs: List[Tuple[str, int]] = [(kind, n) for kind in kinds
                                    for n in (args.base, args.base + args.steps)]
