@@ -1,20 +1,25 @@
 """What a ``ScopedModule`` costs over plain PyTorch: a siamese MLP training step.
 
-One step is forward (two towers sharing weights) + loss + backward. Three models compute the
-same math, and are timed interleaved in one process — taking turns of 25 steps, every step
-timed, the median step time of each model counting (see ``_bench``):
+One step is forward (two towers sharing weights) + loss + backward. Three models (and a
+control) compute the same math and are timed interleaved in one process: they take turns of 25
+steps, and every step is timed (see ``_bench``). A ratio compares the two models' turns of the
+same round, the median over rounds counting (``ratio``), so a slow stretch of a shared machine
+weighs on both sides:
 
 * **ts**: a ``ScopedModule`` written in TF1 style (``variable_scope("tower", reuse=...)``);
 * **(a) idiomatic**: ``nn.Linear`` layers, the tower module called twice;
-* **(b) raw**: tied ``nn.Parameter``s and ``torch.addmm`` — the pure-overhead baseline.
+* **(b) raw**: tied ``nn.Parameter``s and ``torch.addmm`` — the pure-overhead baseline;
+* **(b)′ control**: a second copy of (b), timed like the others. (b)′/(b) is what two
+  identical models differ by in this run: the resolution of every other ratio printed.
 
-Printed: µs per step for each, and the ratios ts/(a) and ts/(b), eager and under
-``torch.compile`` (ts and (b) compiled with ``fullgraph=True``), plus Dynamo's graph-break count
-for the ScopedModule. Compiled, the ScopedModule runs twice: ``torch.compile(module)`` with all of
-Dynamo's guards, and ``module.compile()``, which drops the guards on torchscope's own code
+Printed: the median µs per step of each model, and the ratios ts/(a) and ts/(b), eager and
+under ``torch.compile`` (ts and (b) compiled with ``fullgraph=True``), plus Dynamo's graph-break
+count for the ScopedModule. Compiled, the ScopedModule runs twice: ``torch.compile(module)`` with
+all of Dynamo's guards, and ``module.compile()``, which drops the guards on torchscope's own code
 (``ts.guard_filter``). Goals (DESIGN §4): eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05; compiled
 ts/(b) ≤ 1.02; 0 graph breaks. Sizes: hidden 256 / batch 16, and hidden 16 / batch 1 (where
-Python overhead shows most).
+Python overhead shows most). ``bench_instructions.py`` counts the same steps in CPU
+instructions, without timing noise.
 
 Run: ``python benchmarks/bench_overhead.py [--device cuda] [--steps 3000] [--no-compile]``
 """
@@ -25,6 +30,7 @@ import argparse
 import copy
 import statistics
 import time
+from typing import Dict, List, Tuple
 
 import torch
 from torch import nn
@@ -108,28 +114,31 @@ def _step(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> None:
 
 
 def _bench(models: dict, a: torch.Tensor, b: torch.Tensor, steps: int, device: str,
-           turn: int = TURN) -> dict:
-    """Median µs per step of each model, and the ratios of the medians.
+           turn: int = TURN) -> Tuple[Dict[str, float], Dict[str, List[float]]]:
+    """Times the models interleaved: ``(µs, turns)``, the median µs per step of each model and,
+    per model, the median step time of each of its turns (for ``ratio``).
 
     The models take turns of ``turn`` steps (in alternating order) until each has run
     ``steps``, and every step is timed on its own. Turns keep each model's code and data warm,
     as in a training loop, where one model runs step after step (turns of a single step would
     charge every model for the caches the others just evicted — most of all the one with the
-    most Python). Timing each step and taking the median of thousands makes the figure immune
-    to the bursts of noise of a shared machine — another tenant, a frequency change — which
-    land on whole stretches of time and so, when whole rounds are timed, on one model's round.
+    most Python). Timing each step and taking medians makes a figure immune to short bursts of
+    noise; ``ratio`` compares turns of the same round, so the slower stretches of a shared
+    machine — another tenant, a frequency change — cancel out instead of landing on whichever
+    model ran more of its steps during them.
     """
     for model in models.values():        # warm up (and compile)
         for _ in range(20):
             _step(model, a, b)
     params = {name: list(model.parameters()) for name, model in models.items()}
-    samples: dict = {name: [] for name in models}
+    samples: Dict[str, List[float]] = {name: [] for name in models}
+    turns: Dict[str, List[float]] = {name: [] for name in models}
     order = list(models.items())
     clock = time.perf_counter
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for round_ in range(-(-steps // turn)):
         for name, model in (order if round_ % 2 == 0 else order[::-1]):
-            times = samples[name]
+            times = []
             for _ in range(turn):
                 for p in params[name]:
                     p.grad = None
@@ -138,11 +147,15 @@ def _bench(models: dict, a: torch.Tensor, b: torch.Tensor, steps: int, device: s
                 _step(model, a, b)
                 sync()
                 times.append(clock() - start)
-    result = {name: statistics.median(values) * 1e6 for name, values in samples.items()}
-    for name in models:
-        if name != "ts":
-            result["ts/" + name] = result["ts"] / result[name]
-    return result
+            samples[name] += times
+            turns[name].append(statistics.median(times))
+    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}, turns
+
+
+def ratio(turns: Dict[str, List[float]], x: str, y: str) -> float:
+    """Step time of ``x`` over ``y``: the median, over rounds, of the ratio of their turns'
+    medians in that round (a paired comparison: see ``_bench``)."""
+    return statistics.median(tx / ty for tx, ty in zip(turns[x], turns[y]))
 
 
 def make_models(hidden: int, batch: int, device: str) -> tuple:
@@ -161,22 +174,26 @@ def make_models(hidden: int, batch: int, device: str) -> tuple:
 def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> None:
     a, b, models = make_models(hidden, batch, device)
     ts_model = models["ts"]
-    eager = _bench(models, a, b, steps, device)
-    print(f"hidden {hidden:4d} batch {batch:3d} {device} eager:  ts {eager['ts']:8.1f} µs  "
-          f"(a) {eager['idiomatic']:8.1f} µs  (b) {eager['raw']:8.1f} µs  |  "
-          f"ts/(a) {eager['ts/idiomatic']:.3f}  ts/(b) {eager['ts/raw']:.3f}")
+    models["control"] = copy.deepcopy(models["raw"])
+    us, turns = _bench(models, a, b, steps, device)
+    print(f"hidden {hidden:4d} batch {batch:3d} {device} eager:    ts {us['ts']:8.1f} µs  "
+          f"(a) {us['idiomatic']:8.1f} µs  (b) {us['raw']:8.1f} µs  |  "
+          f"ts/(a) {ratio(turns, 'ts', 'idiomatic'):.3f}  ts/(b) {ratio(turns, 'ts', 'raw'):.3f}"
+          f"  |  control (b)'/(b) {ratio(turns, 'control', 'raw'):.3f}")
     if not compile_too:
         return
     explanation = torch._dynamo.explain(ts_model)(a, b)
     filtered = copy.deepcopy(ts_model)
     filtered.compile(fullgraph=True)           # in place, with ts.guard_filter
     compiled = {"ts": torch.compile(ts_model, fullgraph=True), "filtered": filtered,
-                "raw": torch.compile(models["raw"], fullgraph=True)}
-    timings = _bench(compiled, a, b, steps, device)
-    filtered_ratio = timings["filtered"] / timings["raw"]
-    print(f"hidden {hidden:4d} batch {batch:3d} {device} compiled: ts {timings['ts']:8.1f} µs  "
-          f"ts.compile() {timings['filtered']:8.1f} µs  (b) {timings['raw']:8.1f} µs  |  "
-          f"ts/(b) {timings['ts/raw']:.3f}  ts.compile()/(b) {filtered_ratio:.3f}  "
+                "raw": torch.compile(models["raw"], fullgraph=True),
+                "control": torch.compile(models["control"], fullgraph=True)}
+    us, turns = _bench(compiled, a, b, steps, device)
+    print(f"hidden {hidden:4d} batch {batch:3d} {device} compiled: ts {us['ts']:8.1f} µs  "
+          f"ts.compile() {us['filtered']:8.1f} µs  (b) {us['raw']:8.1f} µs  |  "
+          f"ts/(b) {ratio(turns, 'ts', 'raw'):.3f}  "
+          f"ts.compile()/(b) {ratio(turns, 'filtered', 'raw'):.3f}  |  "
+          f"control (b)'/(b) {ratio(turns, 'control', 'raw'):.3f}  |  "
           f"graph breaks {explanation.graph_break_count}")
 
 
@@ -191,8 +208,9 @@ def main() -> None:
                              "for tiny matmuls adds more noise than signal)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} CPU thread(s); median of {args.steps} "
-          f"steps per model, each timed, the models taking turns of {TURN} steps")
+    print(f"torch {torch.__version__}, {args.threads} CPU thread(s); {args.steps} steps per "
+          f"model, each timed, the models taking turns of {TURN} steps; µs: median step; "
+          f"ratios: median over rounds of the turns' ratio")
     for hidden, batch in ((256, 16), (16, 1)):
         run(hidden, batch, args.device, args.steps, not args.no_compile)
 
