@@ -7,8 +7,9 @@ counts the instructions each executes:
 
 * eager: **ts** (the ``ScopedModule``), **(a)** idiomatic ``nn.Linear``, **(b)** raw tied
   ``nn.Parameter``s;
-* compiled (``fullgraph=True``): ts through ``torch.compile(module)`` (every Dynamo guard) and
-  through ``module.compile()`` (``ts.guard_filter``), and (b) through ``torch.compile``.
+* compiled (``fullgraph=True``): ts and (b) through ``torch.compile(module)`` (a wrapper
+  module; for ts, every Dynamo guard) and through ``module.compile()`` (in place; for ts,
+  ``ts.guard_filter``), each ts path against (b) compiled the same way.
 
 Each model runs in a process of its own, twice: ``--base`` steps and ``--base + --steps`` steps,
 after the same warm-up (and compilation, from torch's on-disk caches, which a native run fills
@@ -25,7 +26,7 @@ kernels and differ only in host-side Python, and there the instruction ratio fol
 ratio without the noise. Goals as in ``bench_overhead.py``: eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05;
 compiled ts/(b) ≤ 1.02.
 
-Needs valgrind. Under it a process runs about 50× slower, so the default run (twelve processes,
+Needs valgrind. Under it a process runs about 50× slower, so the default run (14 processes,
 ``--jobs`` at a time) takes 10–20 minutes on a 2-core machine.
 
 Run: ``python benchmarks/bench_instructions.py [--steps 1000] [--hidden 16] [--batch 1]
@@ -45,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Tuple
 
 EAGER = ("ts", "idiomatic", "raw")
-COMPILED = ("ts compiled", "ts.compile()", "raw compiled")
+COMPILED = ("ts compiled", "raw compiled", "ts.compile()", "raw.compile()")
 #: The workers' environment: one thread per pool, and one string-hash seed (dict probe counts
 #: depend on it), so that two processes of a model differ only in the steps they run.
 WORKER_ENV = dict({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -68,6 +69,9 @@ def worker(kind: str, steps: int, hidden: int, batch: int) -> None:
         model.compile(fullgraph=True)
     elif kind == "raw compiled":
         model = torch.compile(models["raw"], fullgraph=True)
+    elif kind == "raw.compile()":
+        model = models["raw"]
+        model.compile(fullgraph=True)
     else:
         model = models[kind]
     params = list(model.parameters())
@@ -148,11 +152,11 @@ def main() -> None:
     if args.no_compile:
         return
     compiled = per_step(COMPILED, args, valgrind)
-    raw = compiled["raw compiled"]
-    print(f"compiled: ts {compiled['ts compiled']:,.0f}  ts.compile() "
-          f"{compiled['ts.compile()']:,.0f}  (b) {raw:,.0f}  |  "
-          f"ts/(b) {compiled['ts compiled'] / raw:.3f}  "
-          f"ts.compile()/(b) {compiled['ts.compile()'] / raw:.3f}")
+    print(f"compiled: torch.compile: ts {compiled['ts compiled']:,.0f}  "
+          f"(b) {compiled['raw compiled']:,.0f}  "
+          f"ts/(b) {compiled['ts compiled'] / compiled['raw compiled']:.3f}  |  "
+          f".compile(): ts {compiled['ts.compile()']:,.0f}  (b) {compiled['raw.compile()']:,.0f}  "
+          f"ts/(b) {compiled['ts.compile()'] / compiled['raw.compile()']:.3f}")
 
 
 if __name__ == "__main__":
