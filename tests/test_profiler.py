@@ -145,3 +145,36 @@ def test_label_objects_made_only_while_profiling(store, counted_record_function)
     with ts.variable_scope("again"):
         X @ X
     assert counted_record_function == []
+
+
+class _Layer(ts.ScopedModule):
+    def forward(self, x):
+        with ts.variable_scope("layer"):
+            with ts.name_scope("matmul"):
+                return x @ ts.get_variable("w", [16, 16])
+
+
+def test_eager_pass_labels_its_scopes_while_profiling(counted_record_function):
+    net = _Layer().build(X)
+    with torch.profiler.profile():
+        net(X)
+    assert counted_record_function == ["layer", "layer/matmul"]
+
+
+def test_compiled_pass_does_not_recompile_when_a_profiler_starts():
+    """A traced pass does not read the profiler flag, so the compiled module has no guard on
+    it: profiling a compiled model measures that model, not a recompilation of it."""
+    torch._dynamo.reset()
+    net = _Layer().build(X)
+    graphs = []
+
+    def counting_backend(graph, example_inputs):
+        graphs.append(graph)
+        return graph.forward
+
+    compiled = torch.compile(net, backend=counting_backend, fullgraph=True)
+    expected = net(X)
+    assert torch.equal(compiled(X), expected)
+    with torch.profiler.profile():
+        assert torch.equal(compiled(X), expected)
+    assert len(graphs) == 1

@@ -84,7 +84,8 @@ def check_scope_name(stack: str, name: str) -> None:
 
 _is_compiling = torch.compiler.is_compiling
 # torch keeps this flag for "fast python checks" whether a profiler runs: one attribute read
-# when none does (and a guarded constant inside torch.compile).
+# when none does. Inside torch.compile it would be a guarded constant, so a pass being traced
+# (``ScopeState.traced``) does not read it: starting a profiler then recompiles nothing.
 _profiler = torch.autograd.profiler
 
 
@@ -106,7 +107,7 @@ def _enter_name_scope(state: ScopeState, name: Optional[str]) -> Tuple[str, str,
         new_stack = returned = ""
     state.name_stack = new_stack
     label = None
-    if new_stack and _profiler._is_profiler_enabled and not _is_compiling():
+    if new_stack and not state.traced and _profiler._is_profiler_enabled and not _is_compiling():
         label = torch.autograd.profiler.record_function(new_stack)
         label.__enter__()
     return returned, stack, label
@@ -286,7 +287,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                                                                        stack)
                 state.name_stack = new_stack
                 label = None
-                if _profiler._is_profiler_enabled and not _is_compiling():
+                if not state.traced and _profiler._is_profiler_enabled and not _is_compiling():
                     label = torch.autograd.profiler.record_function(new_stack)
                     label.__enter__()
                 scope = _child_scope(self._reuse or old._reuse, full_name, old, name_scope,

@@ -45,7 +45,7 @@ class ScopeState:
     """
 
     __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
-                 "shared_op_names", "creators", "replay", "pos", "record")
+                 "shared_op_names", "creators", "replay", "pos", "record", "traced")
 
     def __init__(self, store: ScopedParameterStore, binder: Any = None,
                  replay: Optional[List[tuple]] = None, recording: bool = False) -> None:
@@ -63,6 +63,9 @@ class ScopeState:
         self.pos = 0
         # this pass's record (passes only); None once something else touched the counters
         self.record: Optional[List[tuple]] = [] if recording else None
+        # a pass being traced by torch.compile: scope entries then skip the profiler check,
+        # whose flag the trace would otherwise guard (and recompile on when a profiler starts)
+        self.traced = False
 
     @property
     def counts(self) -> ScopeCounts:
