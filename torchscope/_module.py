@@ -78,8 +78,7 @@ def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: di
     compiling = _is_compiling()
     binder = PassBinder(module, store, not module._ts_built, compiling)
     binder.state = state = ScopeState(store, binder, None if compiling else module._ts_trace,
-                                      not compiling)
-    state.traced = compiling
+                                      compiling)
     # The pass is the innermost default (its store is the default store) and the current
     # state. Compiled code replays these two writes after the graph runs: kept to two slots.
     outer = defaults.stack

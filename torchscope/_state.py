@@ -48,7 +48,7 @@ class ScopeState:
                  "shared_op_names", "creators", "replay", "pos", "record", "traced")
 
     def __init__(self, store: ScopedParameterStore, binder: Any = None,
-                 replay: Optional[List[tuple]] = None, recording: bool = False) -> None:
+                 replay: Optional[List[tuple]] = None, traced: bool = False) -> None:
         self.store = store
         self.root = self.current = _root_scope()
         self.name_stack = ""
@@ -61,11 +61,12 @@ class ScopeState:
         self.creators: List[Callable] = []   # variable_creator_scope stack, outermost first
         self.replay = replay                 # the previous pass's record, while it matches
         self.pos = 0
-        # this pass's record (passes only); None once something else touched the counters
-        self.record: Optional[List[tuple]] = [] if recording else None
-        # a pass being traced by torch.compile: scope entries then skip the profiler check,
-        # whose flag the trace would otherwise guard (and recompile on when a profiler starts)
-        self.traced = False
+        # a pass being traced by torch.compile: it records nothing, and its scope entries skip
+        # the profiler check, whose flag the trace would otherwise guard (and recompile on when
+        # a profiler starts)
+        self.traced = traced
+        # this pass's record (eager passes only); None once something else touched the counters
+        self.record: Optional[List[tuple]] = [] if binder is not None and not traced else None
 
     @property
     def counts(self) -> ScopeCounts:
