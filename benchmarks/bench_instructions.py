@@ -46,7 +46,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Tuple
 
 EAGER = ("ts", "idiomatic", "raw")
-COMPILED = ("ts compiled", "raw compiled", "ts.compile()", "raw.compile()")
+#: The compiled kinds: which model, and whether compiled in place (else by torch.compile).
+COMPILED = {"ts compiled": ("ts", False), "raw compiled": ("raw", False),
+            "ts.compile()": ("ts", True), "raw.compile()": ("raw", True)}
 #: The workers' environment: one thread per pool, and one string-hash seed (dict probe counts
 #: depend on it), so that two processes of a model differ only in the steps they run.
 WORKER_ENV = dict({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -62,16 +64,9 @@ def worker(kind: str, steps: int, hidden: int, batch: int) -> None:
 
     torch.set_num_threads(1)
     a, b, models = bo.make_models(hidden, batch, "cpu")
-    if kind == "ts compiled":
-        model = torch.compile(models["ts"], fullgraph=True)
-    elif kind == "ts.compile()":
-        model = models["ts"]
-        model.compile(fullgraph=True)
-    elif kind == "raw compiled":
-        model = torch.compile(models["raw"], fullgraph=True)
-    elif kind == "raw.compile()":
-        model = models["raw"]
-        model.compile(fullgraph=True)
+    if kind in COMPILED:
+        name, in_place = COMPILED[kind]
+        model = bo.compile_model(models[name], in_place)
     else:
         model = models[kind]
     params = list(model.parameters())
@@ -151,7 +146,7 @@ def main() -> None:
           f"ts/(b) {eager['ts'] / eager['raw']:.3f}")
     if args.no_compile:
         return
-    compiled = per_step(COMPILED, args, valgrind)
+    compiled = per_step(tuple(COMPILED), args, valgrind)
     print(f"compiled: torch.compile: ts {compiled['ts compiled']:,.0f}  "
           f"(b) {compiled['raw compiled']:,.0f}  "
           f"ts/(b) {compiled['ts compiled'] / compiled['raw compiled']:.3f}  |  "

@@ -173,6 +173,16 @@ def make_models(hidden: int, batch: int, device: str) -> tuple:
     return a, b, models
 
 
+def compile_model(model: nn.Module, in_place: bool) -> nn.Module:
+    """``model`` compiled with ``fullgraph=True``, one of the two ways PyTorch compiles a module:
+    in place (``model.compile()``; for a ScopedModule, with ``ts.guard_filter``) or wrapped
+    (``torch.compile(model)``, a new module whose calls cost more Python)."""
+    if in_place:
+        model.compile(fullgraph=True)
+        return model
+    return torch.compile(model, fullgraph=True)
+
+
 def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> None:
     a, b, models = make_models(hidden, batch, device)
     ts_model = models["ts"]
@@ -185,16 +195,12 @@ def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> 
     if not compile_too:
         return
     explanation = torch._dynamo.explain(ts_model)(a, b)
-    # Each compile path against (b) compiled the same way: torch.compile(m) returns a wrapper
-    # module, whose calls cost more Python than m.compile()'s in-place compiled call.
-    filtered = copy.deepcopy(ts_model)
-    filtered.compile(fullgraph=True)           # in place, with ts.guard_filter
-    raw_in_place = copy.deepcopy(models["raw"])
-    raw_in_place.compile(fullgraph=True)
-    compiled = {"ts": torch.compile(ts_model, fullgraph=True), "filtered": filtered,
-                "raw": torch.compile(models["raw"], fullgraph=True),
-                "raw in place": raw_in_place,
-                "control": torch.compile(models["control"], fullgraph=True)}
+    # Each compile path against (b) compiled the same way (see compile_model).
+    compiled = {"ts": compile_model(ts_model, in_place=False),
+                "filtered": compile_model(copy.deepcopy(ts_model), in_place=True),
+                "raw": compile_model(models["raw"], in_place=False),
+                "raw in place": compile_model(copy.deepcopy(models["raw"]), in_place=True),
+                "control": compile_model(models["control"], in_place=False)}
     us, turns = _bench(compiled, a, b, steps, device)
     print(f"hidden {hidden:4d} batch {batch:3d} {device} compiled: "
           f"torch.compile: ts {us['ts']:8.1f} µs  (b) {us['raw']:8.1f} µs  "
