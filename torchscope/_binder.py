@@ -58,11 +58,12 @@ def binding(module: "ScopedModule", slot: tuple) -> Any:
     return found
 
 
-#: Per module (by id), ``fast_eager``'s cache: name -> (owned, is a parameter, key, record,
-#: declared shape as a list). Kept off the module, so that copies, pickles and replicas of it
-#: never carry records along; keyed by id rather than weakly by module, because a
-#: WeakKeyDictionary lookup makes a weak reference each time (a third of a microsecond per
-#: pass). A finalizer drops the entry when the module dies, before its id can be reused.
+#: Per module (by id), the eager passes' cache (``PassBinder.eager``): name -> (owned, is a
+#: parameter, key, record, declared shape as a list). Kept off the module, so that copies,
+#: pickles and replicas of it never carry records along; keyed by id rather than weakly by
+#: module, because a WeakKeyDictionary lookup makes a weak reference each time (a third of a
+#: microsecond per pass). A finalizer drops the entry when the module dies, before its id can
+#: be reused.
 _EAGER_HITS: Dict[int, Dict[str, tuple]] = {}
 
 
@@ -76,7 +77,7 @@ class PassBinder(StoreBinder):
     """Resolves ``get_variable``/``Variable`` for one pass of one module."""
 
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
-                 "_candidate", "_params", "_buffers", "_hits", "_eager", "lookup")
+                 "_candidate", "params", "buffers", "_hits", "eager", "lookup")
 
     def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool,
                  compiling: bool = False) -> None:
@@ -90,20 +91,22 @@ class PassBinder(StoreBinder):
         self._candidate: Optional[str] = None
         # looked up once per pass for the fast path (these dict objects never change identity;
         # under torch.compile every attribute read here is a guard, so only these few)
-        self._params = module._parameters
-        self._buffers = module._buffers
+        self.params = module._parameters
+        self.buffers = module._buffers
         if module._ts_hits_generation != store._generation:   # a variable was removed
             module._ts_hits = {}
             module._ts_hits_generation = store._generation
             _EAGER_HITS.get(id(module), {}).clear()
         self._hits = module._ts_hits
-        # what get_variable calls for an existing name: traced code reads as little as possible
-        # (fast); eager code may keep Python objects at hand (fast_eager)
+        # What get_variable calls for an existing name: traced code reads as little as possible
+        # (fast). Eager code keeps Python objects at hand in ``eager``, which get_variable reads
+        # inline, and calls ``fast_eager`` when that does not answer.
+        self.eager: Optional[Dict[str, tuple]] = None
         if compiling:
             self.lookup = self.fast
         else:
             eager = _EAGER_HITS.get(id(module))
-            self._eager = eager if eager is not None else _eager_hits(module)
+            self.eager = eager if eager is not None else _eager_hits(module)
             self.lookup = self.fast_eager
 
     # -- the fast path: an existing variable, no getter/partitioner/caching involved
@@ -127,7 +130,7 @@ class PassBinder(StoreBinder):
         if reuse is False and (not owned or full_name in seen):
             return None
         key = hit[2:]
-        found = (self._params if hit[0] == "P" else self._buffers).get(key)
+        found = (self.params if hit[0] == "P" else self.buffers).get(key)
         if found is None:
             found = self.module.__dict__.get(key)       # a DataParallel replica
             if found is None:
@@ -146,37 +149,21 @@ class PassBinder(StoreBinder):
         return found
 
     def fast_eager(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:
-        """``fast`` for eager passes, the common case made cheap: a name's slot and record are
-        kept at hand across passes, and while the module still binds the record's canonical
-        object the request is checked against the declared shape and dtype, as the general
-        path does (reading ``.shape`` off a tensor costs more than the rest of this together).
-        A swapped binding (``functional_call``, replicas) goes through ``fast``, which checks
-        the request against the binding itself."""
-        hit = self._eager.get(full_name)
-        if hit is None:
-            found = self.fast(full_name, shape, dtype, reuse)
-            if found is not None:
-                code = self._hits[full_name]
-                record = self.store._registry[full_name]
-                self._eager[full_name] = (code[1] == "o", code[0] == "P", code[2:], record,
-                                          list(record.shape))
-            return found
-        owned, is_param, key, record, shape_list = hit
-        seen = self.seen
-        if reuse is False and (not owned or full_name in seen):
-            return None
-        found = (self._params if is_param else self._buffers).get(key)
-        if found is None or found is not record.param:
-            return self.fast(full_name, shape, dtype, reuse)
-        if dtype is not record.dtype and dtype is not found.dtype:
-            return None
-        if shape is not None and (shape != shape_list if shape.__class__ is list
-                                  else record.shape != shape):
-            return None
-        if full_name not in seen:
-            self._first_use(full_name, owned)
-        if self.build:
-            self._count(record.display)
+        """``fast`` for eager passes, which also keeps what a name resolves to in ``eager``.
+
+        ``get_variable`` answers the common case from ``eager`` itself, inline: the module
+        still binds the variable's own object, so the request is checked against the declared
+        shape and dtype (reading ``.shape`` off a tensor costs more than that whole check).
+        Everything else comes here: a name's first resolution, a swapped binding
+        (``functional_call``, replicas: ``fast`` checks the request against the binding
+        itself), a mismatch (None: the general path raises the right error)."""
+        found = self.fast(full_name, shape, dtype, reuse)
+        eager = self.eager
+        if found is not None and full_name not in eager:  # type: ignore[operator]
+            code = self._hits[full_name]
+            record = self.store._registry[full_name]
+            eager[full_name] = (code[1] == "o", code[0] == "P", code[2:], record,  # type: ignore
+                                list(record.shape))
         return found
 
     def _first_use(self, full_name: str, owned: bool) -> None:

@@ -281,7 +281,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 step = replay[state.pos] if replay is not None else END_OF_PASS
                 if step[0] is kind and step[1] == name:
                     state.pos += 1
-                    full_name, new_stack, name_scope = step[3], step[4], step[5]
+                    _, _, _, full_name, new_stack, name_scope = step
                 else:
                     full_name, new_stack, name_scope = self._new_names(state, name, old, kind,
                                                                        stack)
@@ -290,8 +290,13 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 if not state.traced and _profiler._is_profiler_enabled and not _is_compiling():
                     label = torch.autograd.profiler.record_function(new_stack)
                     label.__enter__()
-                scope = _child_scope(self._reuse or old._reuse, full_name, old, name_scope,
-                                     self._constraint)
+                # _child_scope, inline (a call per entry costs more than the five stores)
+                scope = object.__new__(VariableScope)
+                scope._name = full_name
+                scope._name_scope = name_scope
+                scope._reuse = self._reuse or old._reuse
+                scope._defaults = old._defaults
+                scope._constraint = self._constraint
                 state.current = scope
                 self._entered = (state, old, scope, stack, label, EXIT)
                 return scope

@@ -30,7 +30,7 @@ from ._names import join
 from ._scope import check_scope_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, PLAIN_CREATE, REGULARIZER, USE_RESOURCE, VariableScope)
-from ._state import current_state
+from ._state import END_OF_PASS, ROOT_NAME, current_state
 from ._store import _thread
 from ._store import ScopedParameterStore
 from ._types import (ShapeLike, DTypeLike, VariableAggregation, VariableSynchronization,
@@ -115,8 +115,38 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
         if binder is not None:
             defaults = scope._defaults
             if defaults[PLAIN] and (initializer is None or callable(initializer)):
-                found = binder.lookup(scope._name + "/" + name if scope._name else name, shape,
-                                    defaults[DTYPE] if dtype is None else dtype, scope._reuse)
+                full_name = scope._name + "/" + name if scope._name else name
+                wanted = defaults[DTYPE] if dtype is None else dtype
+                reuse = scope._reuse
+                eager = binder.eager
+                hit = eager.get(full_name) if eager is not None else None
+                if hit is not None:
+                    # An eager pass, a name resolved before: while the module binds the
+                    # variable's own object, the request is checked against what it was
+                    # declared with, here rather than in a call (PassBinder.fast_eager).
+                    owned, is_param, key, record, declared = hit
+                    seen = binder.seen
+                    found = (binder.params if is_param else binder.buffers).get(key)
+                    if (found is record.param
+                            and (wanted is record.dtype or wanted is found.dtype)
+                            and (shape is None or (shape == declared if shape.__class__ is list
+                                                   else record.shape == shape))
+                            and (reuse is not False or (owned and full_name not in seen))):
+                        if full_name not in seen:
+                            # its first use in this pass (PassBinder._first_use): a variable
+                            # the module created is re-created by name, replayed inline
+                            seen.add(full_name)
+                            if owned:
+                                replay = state.replay       # state: the pass's (binder.state)
+                                step = replay[state.pos] if replay is not None else END_OF_PASS
+                                if step[0] is ROOT_NAME and step[1] == full_name:
+                                    state.pos += 1
+                                else:
+                                    state.root_name(full_name)
+                        if binder.build:
+                            binder._count(record.display)
+                        return found
+                found = binder.lookup(full_name, shape, wanted, reuse)
                 if found is not None:
                     return found
         elif (regularizer is None and collections is None and synchronization is _AUTO
