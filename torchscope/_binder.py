@@ -262,14 +262,6 @@ class PassBinder(StoreBinder):
         slot = self.module._ts_slots.get(record.display)
         return binding(self.module, slot) if slot is not None else record.param
 
-    def close(self) -> None:
-        """Ends the pass: drops the references that make the binder, its state and its
-        ``lookup`` method a cycle, so that they are freed at once rather than left to the
-        garbage collector (a pass per training step would otherwise trigger a collection every
-        hundred steps, and now and then a full one)."""
-        self.state = None
-        self.lookup = None
-
     def rollback(self) -> None:
         """Removes every variable this (failed) pass created, from the store and the module."""
         module = self.module

@@ -65,56 +65,57 @@ from ._store import ScopedParameterStore, _thread
 __all__ = ["ScopedModule"]
 
 
-def _run_pass(module: "ScopedModule", forward: Callable, args: tuple, kwargs: dict) -> Any:
-    """Runs ``forward`` as one pass of ``module`` (a nested call of the same module — a
-    subclass's ``super().forward`` — joins the running pass)."""
-    defaults = _thread.defaults
-    current = defaults.state
-    if current is not None and current.binder is not None and current.binder.module is module:
-        return forward(module, *args, **kwargs)
-    store = module._ts_store
-    # Under torch.compile nothing is replayed or recorded: the traced code would read (and
-    # guard on) every recorded step, where fresh counters cost nothing at run time.
-    compiling = _is_compiling()
-    binder = PassBinder(module, store, not module._ts_built, compiling)
-    binder.state = state = ScopeState(store, binder, None if compiling else module._ts_trace,
-                                      compiling)
-    # The pass is the innermost default (its store is the default store) and the current
-    # state. Compiled code replays these two writes after the graph runs: kept to two slots.
-    outer = defaults.stack
-    defaults.stack = outer + (state,)
-    defaults.state = state
-    try:
-        if module._ts_name:
-            with variable_scope(module._ts_name):
-                result = forward(module, *args, **kwargs)
-        else:
-            result = forward(module, *args, **kwargs)
-    except BaseException:
-        if binder.build:
-            binder.rollback()
-        raise
-    finally:
-        defaults.stack = outer
-        defaults.state = current
-        binder.close()
-    if binder.build:
-        module._ts_built = True
-    if state.record is not None and state.replay is None and not compiling:
-        # a pass that diverged (or the first) records anew
-        state.record.append(END_OF_PASS)
-        module._ts_trace = state.record
-    return result
-
-
 def _as_pass(forward: Callable) -> Callable:
-    """Wraps a subclass's ``forward`` so that each call is one pass."""
+    """Wraps a subclass's ``forward`` so that each call is one pass (see the module docstring).
+
+    The pass is run by the wrapper itself, not by a helper it calls: an eager pass is cheap
+    enough that one more Python call shows in a training step.
+    """
     if getattr(forward, "_ts_pass", False):
         return forward
 
     @functools.wraps(forward)
     def pass_forward(self: "ScopedModule", *args: Any, **kwargs: Any) -> Any:
-        return _run_pass(self, forward, args, kwargs)
+        defaults = _thread.defaults
+        current = defaults.state
+        if current is not None and current.binder is not None and current.binder.module is self:
+            # a nested call of the same module (a subclass's super().forward) joins the pass
+            return forward(self, *args, **kwargs)
+        store = self._ts_store
+        # Under torch.compile nothing is replayed or recorded: the traced code would read (and
+        # guard on) every recorded step, where fresh counters cost nothing at run time.
+        compiling = _is_compiling()
+        binder = PassBinder(self, store, not self._ts_built, compiling)
+        binder.state = state = ScopeState(store, binder, None if compiling else self._ts_trace,
+                                          compiling)
+        # The pass is the innermost default (its store is the default store) and the current
+        # state. Compiled code replays these two writes after the graph runs: kept to two slots.
+        outer = defaults.stack
+        defaults.stack = outer + (state,)
+        defaults.state = state
+        try:
+            if self._ts_name:
+                with variable_scope(self._ts_name):
+                    result = forward(self, *args, **kwargs)
+            else:
+                result = forward(self, *args, **kwargs)
+        except BaseException:
+            if binder.build:
+                binder.rollback()
+            raise
+        finally:
+            defaults.stack = outer
+            defaults.state = current
+            # the binder, its state and its lookup method form a cycle: broken here (a pass per
+            # training step would otherwise leave the garbage collector a cycle per step)
+            binder.state = binder.lookup = None
+        if binder.build:
+            self._ts_built = True
+        if state.record is not None and state.replay is None and not compiling:
+            # a pass that diverged (or the first) records anew
+            state.record.append(END_OF_PASS)
+            self._ts_trace = state.record
+        return result
 
     # A code object of its own for every forward: torch.compile keeps its compiled entries (and
     # its limit of 8 recompilations) per code object, and the frame it compiles is this one. A

@@ -174,13 +174,3 @@ def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str
     scope._defaults = src._defaults
     scope._constraint = constraint
     return scope
-
-
-def _root_scope() -> VariableScope:
-    """A fresh root scope: name "", reuse False, float32, no defaults."""
-    scope = object.__new__(VariableScope)
-    scope._name = scope._name_scope = ""
-    scope._reuse = False
-    scope._defaults = _ROOT_DEFAULTS
-    scope._constraint = None
-    return scope

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional, Tuple
 
 from ._names import OpNames, ScopeCounts
-from ._scope_object import _root_scope
+from ._scope_object import _ROOT_DEFAULTS, VariableScope
 from ._store import ScopedParameterStore, _thread, get_default_store
 
 __all__ = ["ENTER", "ENTER_DEFAULT", "EXIT", "ROOT_NAME", "ScopeState", "current_state",
@@ -50,7 +50,13 @@ class ScopeState:
     def __init__(self, store: ScopedParameterStore, binder: Any = None,
                  replay: Optional[List[tuple]] = None, traced: bool = False) -> None:
         self.store = store
-        self.root = self.current = _root_scope()
+        # a fresh root scope: name "", reuse False, float32, no defaults (built slot by slot, as
+        # _child_scope builds scopes: a state is made for every pass)
+        root = self.root = self.current = object.__new__(VariableScope)
+        root._name = root._name_scope = ""
+        root._reuse = False
+        root._defaults = _ROOT_DEFAULTS
+        root._constraint = None
         self.name_stack = ""
         # outside passes: the store's registry; in a pass: fresh counters and registry, made
         # on first use (a replayed pass never needs them)
