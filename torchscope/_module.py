@@ -58,11 +58,17 @@ from torch import nn
 from ._binder import PassBinder, binding
 from ._compile import with_guard_filter
 from ._placement import Placement
-from ._scope import _is_compiling, variable_scope
+from ._scope import variable_scope
 from ._state import END_OF_PASS, ScopeState
 from ._store import ScopedParameterStore, _thread
 
 __all__ = ["ScopedModule"]
+
+
+# whether Dynamo traces this code (a constant True in the trace): one call, where
+# torch.compiler.is_compiling makes two (torch marks is_dynamo_compiling internal: if it goes,
+# is_compiling answers as well)
+_dynamo_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 
 
 def _as_pass(forward: Callable) -> Callable:
@@ -84,7 +90,8 @@ def _as_pass(forward: Callable) -> Callable:
         store = self._ts_store
         # Under torch.compile nothing is replayed or recorded: the traced code would read (and
         # guard on) every recorded step, where fresh counters cost nothing at run time.
-        compiling = _is_compiling()
+        # (Dynamo only: torch.export's non-strict tracing runs the Python as eager code does.)
+        compiling = _dynamo_compiling()
         binder = PassBinder(self, store, not self._ts_built, compiling)
         binder.state = state = ScopeState(store, binder, None if compiling else self._ts_trace,
                                           compiling)
@@ -233,7 +240,10 @@ class ScopedModule(nn.Module):
         ``guard_filter_fn`` of your own in ``options`` still applies. ``torch.compile(module)``
         compiles with every guard, unless given ``options={"guard_filter_fn":
         ts.guard_filter}``. With ``mode=``, which ``torch.compile`` accepts only without
-        ``options``, the module is compiled with every guard.
+        ``options``, the module is compiled with every guard. Dynamo keeps the compiled code
+        per ``forward`` (per class), not per call of ``torch.compile``: an instance compiled
+        after another one of its class runs the code compiled first, if its guards pass, with
+        the filter of that first compile (or none).
         """
         if kwargs.get("mode") is None:
             kwargs["options"] = with_guard_filter(kwargs.get("options"))
