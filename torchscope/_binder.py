@@ -77,7 +77,7 @@ class PassBinder(StoreBinder):
     """Resolves ``get_variable``/``Variable`` for one pass of one module."""
 
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
-                 "_candidate", "params", "buffers", "_hits", "eager", "lookup")
+                 "_candidate", "params", "buffers", "_hits", "eager")
 
     def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool,
                  compiling: bool = False) -> None:
@@ -99,15 +99,12 @@ class PassBinder(StoreBinder):
             _EAGER_HITS.get(id(module), {}).clear()
         self._hits = module._ts_hits
         # What get_variable calls for an existing name: traced code reads as little as possible
-        # (fast). Eager code keeps Python objects at hand in ``eager``, which get_variable reads
-        # inline, and calls ``fast_eager`` when that does not answer.
+        # (fast; ``eager`` is None). Eager code keeps Python objects at hand in ``eager``, which
+        # get_variable reads inline, and calls ``fast_eager`` when that does not answer.
         self.eager: Optional[Dict[str, tuple]] = None
-        if compiling:
-            self.lookup = self.fast
-        else:
+        if not compiling:
             eager = _EAGER_HITS.get(id(module))
             self.eager = eager if eager is not None else _eager_hits(module)
-            self.lookup = self.fast_eager
 
     # -- the fast path: an existing variable, no getter/partitioner/caching involved
     def fast(self, full_name: str, shape: Any, dtype: Any, reuse: Any) -> Any:

@@ -113,9 +113,9 @@ def _as_pass(forward: Callable) -> Callable:
         finally:
             defaults.stack = outer
             defaults.state = current
-            # the binder, its state and its lookup method form a cycle: broken here (a pass per
+            # the binder and its state refer to each other: the cycle is broken here (a pass per
             # training step would otherwise leave the garbage collector a cycle per step)
-            binder.state = binder.lookup = None
+            binder.state = None
         if binder.build:
             self._ts_built = True
         if state.record is not None and state.replay is None and not compiling:

@@ -146,7 +146,8 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
                         if binder.build:
                             binder._count(record.display)
                         return found
-                found = binder.lookup(full_name, shape, wanted, reuse)
+                found = (binder.fast if eager is None else binder.fast_eager)(
+                    full_name, shape, wanted, reuse)
                 if found is not None:
                     return found
         elif (regularizer is None and collections is None and synchronization is _AUTO
