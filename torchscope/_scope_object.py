@@ -165,8 +165,9 @@ class VariableScope:
 def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str,
                  constraint: Optional[Callable]) -> VariableScope:
     """A new VariableScope with ``src``'s inheritable defaults (``constraint`` is never
-    inherited). Built slot by slot: this runs on every scope entry of every pass (and spelled
-    ``object.__new__(VariableScope)``: torch.compile before 2.13 cannot trace an alias of it)."""
+    inherited). Built slot by slot, as the everyday scope entry (``variable_scope.__enter__``)
+    and ``ScopeState`` build theirs inline, and spelled ``object.__new__(VariableScope)``:
+    torch.compile before 2.13 cannot trace an alias of it."""
     scope = object.__new__(VariableScope)
     scope._name = name
     scope._name_scope = name_scope
