@@ -15,16 +15,16 @@ weighs on both sides:
 Printed: the median µs per step of each model, and the ratios ts/(a) and ts/(b), eager and
 under ``torch.compile`` (ts and (b) compiled with ``fullgraph=True``), plus Dynamo's graph-break
 count for the ScopedModule. Compiled, each model runs both ways PyTorch compiles a module:
-``torch.compile(module)``, which wraps it (for the ScopedModule: with all of Dynamo's guards), and
-``module.compile()``, in place (for the ScopedModule: without the guards on torchscope's own code,
-``ts.guard_filter``); the ScopedModule is compared with (b) compiled the same way — the wrapper
-alone costs more than the guards. The two ways run one after the other, each after
-``torch._dynamo.reset()`` and with a control of its own: Dynamo keeps one set of compiled code per
-code object whatever the options, so compiled side by side, the second way would run the first
-way's code. Goals (DESIGN §4): eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05; compiled
-ts/(b) ≤ 1.02; 0 graph breaks. Sizes: hidden 256 / batch 16, and hidden 16 / batch 1 (where
-Python overhead shows most). ``bench_instructions.py`` counts the same steps in CPU
-instructions, without timing noise.
+``torch.compile(module)``, which wraps it (for the ScopedModule: with all of Dynamo's guards, or,
+given ``options={"guard_filter_fn": ts.guard_filter}``, without the guards on torchscope's own
+code), and ``module.compile()``, in place (for the ScopedModule: with ``ts.guard_filter``); the
+ScopedModule is compared with (b) compiled the same way — the wrapper alone costs more than the
+guards. The three run one after the other, each after ``torch._dynamo.reset()`` and with a
+control of its own: Dynamo keeps one set of compiled code per code object whatever the options,
+so compiled side by side, the later ones would run the first one's code. Goals (DESIGN §4):
+eager ts/(a) ≤ 1.00, ts/(b) ≤ 1.05; compiled ts/(b) ≤ 1.02; 0 graph breaks. Sizes: hidden 256
+/ batch 16, and hidden 16 / batch 1 (where Python overhead shows most). ``bench_instructions.py``
+counts the same steps in CPU instructions, without timing noise.
 
 Run: ``python benchmarks/bench_overhead.py [--device cuda] [--steps 3000] [--no-compile]``
 """
@@ -176,14 +176,17 @@ def make_models(hidden: int, batch: int, device: str) -> tuple:
     return a, b, models
 
 
-def compile_model(model: nn.Module, in_place: bool) -> nn.Module:
+def compile_model(model: nn.Module, in_place: bool, filtered: bool = False) -> nn.Module:
     """``model`` compiled with ``fullgraph=True``, one of the two ways PyTorch compiles a module:
     in place (``model.compile()``; for a ScopedModule, with ``ts.guard_filter``) or wrapped
-    (``torch.compile(model)``, a new module whose calls cost more Python)."""
+    (``torch.compile(model)``, a new module whose calls cost more Python; with ``filtered``,
+    given ``ts.guard_filter`` as its ``guard_filter_fn`` option — which drops nothing of a model
+    without torchscope code)."""
     if in_place:
         model.compile(fullgraph=True)
         return model
-    return torch.compile(model, fullgraph=True)
+    options = {"guard_filter_fn": ts.guard_filter} if filtered else None
+    return torch.compile(model, fullgraph=True, options=options)
 
 
 def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> None:
@@ -203,9 +206,11 @@ def run(hidden: int, batch: int, device: str, steps: int, compile_too: bool) -> 
     # with, so a ScopedModule compiled in place after a copy of it was compiled by
     # torch.compile(...) would run that copy's entry, with every guard (and vice versa).
     line = f"hidden {hidden:4d} batch {batch:3d} {device} compiled:"
-    for in_place, label in ((False, "torch.compile(model)"), (True, "model.compile()")):
+    for in_place, filtered, label in ((False, False, "torch.compile(model)"),
+                                      (False, True, "same, guard_filter_fn=ts.guard_filter"),
+                                      (True, False, "model.compile()")):
         torch._dynamo.reset()
-        compiled = {name: compile_model(copy.deepcopy(models[name]), in_place)
+        compiled = {name: compile_model(copy.deepcopy(models[name]), in_place, filtered)
                     for name in ("ts", "raw", "control")}
         us, turns = _bench(compiled, a, b, steps, device)
         line += (f"  {label}: ts {us['ts']:8.1f} µs  (b) {us['raw']:8.1f} µs  "
