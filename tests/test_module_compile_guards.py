@@ -59,6 +59,18 @@ def test_the_filter_drops_guards_on_torchscope_code_only(net):
     assert {"args[0]", "args[1]"} <= kept_names
 
 
+def test_an_unfiltered_compile_guards_no_torchscope_class_under_two_names(net):
+    """Two global names for one mutable object cost plain ``torch.compile`` a guard evaluated in
+    Python on every call ("the two are still one object"); only the thread's state, read by
+    each of the three modules a pass runs through, may be such an object."""
+    seen = []
+    compiled = torch.compile(net, backend="eager", fullgraph=True,
+                             options={"guard_filter_fn": _recording(seen)})
+    compiled(torch.randn(3, 8), torch.randn(3, 8))
+    duplicates = [entry.name for entry, _ in seen if entry.guard_type == "DUPLICATE_INPUT"]
+    assert all(name.endswith("._thread") for name in duplicates), duplicates
+
+
 def test_a_filtered_compile_has_no_graph_breaks_and_matches_eager(net):
     compiled = torch.compile(net, fullgraph=True, options={"guard_filter_fn": ts.guard_filter})
     for _ in range(3):

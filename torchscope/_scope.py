@@ -290,8 +290,11 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 if not state.traced and _profiler._is_profiler_enabled and not _is_compiling():
                     label = torch.autograd.profiler.record_function(new_stack)
                     label.__enter__()
-                # _child_scope, inline (a call per entry costs more than the five stores)
-                scope = object.__new__(VariableScope)
+                # _child_scope, inline (a call per entry costs more than the five stores); the
+                # class read off ``old`` (always a VariableScope: only _child_scope, ScopeState
+                # and this line make current scopes), as a second global name for it would cost
+                # torch.compile a Python-level guard that the two names stay one class
+                scope = object.__new__(old.__class__)
                 scope._name = full_name
                 scope._name_scope = name_scope
                 scope._reuse = self._reuse or old._reuse
