@@ -55,20 +55,20 @@ def test_the_filter_drops_guards_on_torchscope_code_only(net):
     # the module's parameters and pass state, the thread's scope state, the inputs
     assert "self._parameters['tower/fc0/w']" in kept_names
     assert "self._ts_built" in kept_names
-    assert "G['_thread'].defaults.state" in kept_names
+    assert "thread.defaults.state" in kept_names          # read by the pass (a closure)
     assert {"args[0]", "args[1]"} <= kept_names
 
 
-def test_an_unfiltered_compile_guards_no_torchscope_class_under_two_names(net):
-    """Two global names for one mutable object cost plain ``torch.compile`` a guard evaluated in
-    Python on every call ("the two are still one object"); only the thread's state, read by
-    each of the three modules a pass runs through, may be such an object."""
+def test_an_unfiltered_compile_guards_no_object_under_two_names(net):
+    """Two global names for one mutable object (a class, a module, the thread's state) cost
+    plain ``torch.compile`` a guard evaluated in Python on every call ("the two are still one
+    object"), which made a compiled step measurably slower; a pass reads none that way."""
     seen = []
     compiled = torch.compile(net, backend="eager", fullgraph=True,
                              options={"guard_filter_fn": _recording(seen)})
     compiled(torch.randn(3, 8), torch.randn(3, 8))
     duplicates = [entry.name for entry, _ in seen if entry.guard_type == "DUPLICATE_INPUT"]
-    assert all(name.endswith("._thread") for name in duplicates), duplicates
+    assert duplicates == []
 
 
 def test_a_filtered_compile_has_no_graph_breaks_and_matches_eager(net):

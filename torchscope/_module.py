@@ -79,10 +79,15 @@ def _as_pass(forward: Callable) -> Callable:
     """
     if getattr(forward, "_ts_pass", False):
         return forward
+    # The thread's scope state, read through a closure cell: for torch.compile a local of the
+    # compiled frame. Read as a global here too, beside the reads in _scope and _variables, it
+    # would cost a compiled call one more guard evaluated in Python (that the names still are one
+    # object: Dynamo compares globals with globals only).
+    thread = _thread
 
     @functools.wraps(forward)
     def pass_forward(self: "ScopedModule", *args: Any, **kwargs: Any) -> Any:
-        defaults = _thread.defaults
+        defaults = thread.defaults
         current = defaults.state
         if current is not None and current.binder is not None and current.binder.module is self:
             # a nested call of the same module (a subclass's super().forward) joins the pass
