@@ -32,7 +32,7 @@ from torch import nn
 from ._errors import (CustomGetterError, DTypeMismatchError, InitializerError, InvalidNameError,
                       ShapeMismatchError, VariableArgumentError, VariableExistsError,
                       VariableNotFoundError)
-from ._names import is_valid_root_name
+from ._names import OpNames
 from ._record import Record, format_origin, user_origin
 from ._state import state_of
 from ._store import GraphKeys, ScopedParameterStore
@@ -257,7 +257,7 @@ def single_variable(store: ScopedParameterStore, binder: StoreBinder, name: str,
                     if shape is None:
                         raise InitializerError.missing_shape(name)
                     initializer = default_initializer(name, dtype)
-                if not is_valid_root_name(name):
+                if not OpNames.is_valid_scope_name(name, at_root=True):
                     raise InvalidNameError.root(name)
                 with store.creation_device():
                     value = make_value(name, shape, dtype, initializer, None)
@@ -381,7 +381,7 @@ def plain_get(store: ScopedParameterStore, name: str, shape: Any, dtype: torch.d
     for dim in shape:
         if dim.__class__ is not int or dim < 0:
             return None
-    if not is_valid_root_name(name):
+    if not OpNames.is_valid_scope_name(name, at_root=True):
         return None
     shape = tuple(shape)
     trainable = True if trainable is None else bool(trainable)

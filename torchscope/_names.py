@@ -27,28 +27,9 @@ __all__ = [
     "OpNames",
     "ScopeCounts",
     "escape_key",
-    "is_valid_nested_name",
-    "is_valid_root_name",
     "join",
     "unescape_key",
 ]
-
-_ALLOWED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\/>-"
-_ROOT_FIRST = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
-
-
-def is_valid_nested_name(name: str) -> bool:
-    """TF's ``^[A-Za-z0-9_.\\\\/>-]*$`` (a name scope below the root), without ``re``.
-
-    ``str.strip`` runs in C and is constant-folded by ``torch.compile``; a regex would not be.
-    """
-    return not name.strip(_ALLOWED)
-
-
-def is_valid_root_name(name: str) -> bool:
-    """TF's ``^[A-Za-z0-9.][A-Za-z0-9_.\\\\/>-]*$`` (a name scope at the root)."""
-    return bool(name) and name[0] in _ROOT_FIRST and not name.strip(_ALLOWED)
-
 
 def join(prefix: str, name: str) -> str:
     """``prefix/name``, or ``name`` at the root (TF's rule: an empty prefix adds no slash)."""
@@ -87,6 +68,29 @@ class OpNames:
 
     def __init__(self) -> None:
         self._used: Dict[str, int] = {}
+
+    @staticmethod
+    def is_valid_scope_name(name: str, at_root: bool) -> bool:
+        """TF's name-scope patterns, without ``re``: ``^[A-Za-z0-9.][A-Za-z0-9_.\\\\/>-]*$`` at
+        the root, ``^[A-Za-z0-9_.\\\\/>-]*$`` below it. Also the rule for a variable's name.
+
+        ``str.strip`` runs in C and is constant-folded by ``torch.compile``; a regex would not be.
+        The character sets are literals, and a pass reaches this through its own registry: a
+        module constant or function read by a pass that ``torch.compile`` traces would be
+        guarded on every call of the compiled module (a method reached through an object the
+        pass made is not).
+
+        Example:
+            >>> [OpNames.is_valid_scope_name(n, at_root=False) for n in ("_x", "a b", "")]
+            [True, False, True]
+            >>> [OpNames.is_valid_scope_name(n, at_root=True) for n in ("_x", "x/_y", "")]
+            [False, True, False]
+        """
+        if at_root and (not name or name[0] not in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "abcdefghijklmnopqrstuvwxyz0123456789."):
+            return False
+        return not name.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                              "0123456789_.\\/>-")
 
     def unique(self, stack: str, name: str, mark_as_used: bool = True,
                journal: Optional[List[Tuple[str, Optional[int]]]] = None) -> str:

@@ -23,11 +23,11 @@ from typing import Any, Callable, Optional, Tuple, Union
 import torch
 
 from ._errors import InvalidNameError, InvalidReuseError, ScopeArgumentError, ScopeNestingError
-from ._names import is_valid_nested_name, is_valid_root_name
+from ._names import OpNames
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
                             PLAIN, REGULARIZER, USE_RESOURCE, AUTO_REUSE, ReuseArg,
                             VariableScope, _child_scope, _defaults)
-from ._state import END_OF_PASS, ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
+from ._state import ENTER, ENTER_DEFAULT, EXIT, ScopeState, current_state
 from ._store import _thread
 from ._types import DTypeLike, as_dtype
 
@@ -75,11 +75,8 @@ def check_scope_name(stack: str, name: str) -> None:
     Raises:
         InvalidNameError: a name TF1 would refuse there.
     """
-    if stack:
-        if not is_valid_nested_name(name):
-            raise InvalidNameError.nested(name)
-    elif not is_valid_root_name(name):
-        raise InvalidNameError.root(name)
+    if not OpNames.is_valid_scope_name(name, at_root=not stack):
+        raise InvalidNameError.nested(name) if stack else InvalidNameError.root(name)
 
 
 _is_compiling = torch.compiler.is_compiling
@@ -268,29 +265,33 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             # The everyday entries — by a non-empty name (ENTER) or a default_name
             # (ENTER_DEFAULT), with a name scope and no scope defaults — inline, as they run
             # for every layer of every pass, and replayed from the previous pass when the same
-            # code runs again (see ScopeState). Same rules as the general path below.
+            # code runs again (see ScopeState). Same rules as the general path below. The
+            # replay markers are read only while replaying: a pass traced by torch.compile
+            # replays nothing, and each module constant its trace read would be guarded.
             if target.__class__ is str and target:
-                name, kind = target, ENTER
+                name, by_default = target, False
             elif target is None and not self._reuse and self._default_name:
-                name, kind = self._default_name, ENTER_DEFAULT
+                name, by_default = self._default_name, True
             else:
-                kind = None
-            if kind is not None:
+                name = None
+            if name is not None:
                 stack = state.name_stack
                 replay = state.replay
-                step = replay[state.pos] if replay is not None else END_OF_PASS
-                if step[0] is kind and step[1] == name:
+                if (replay is not None
+                        and (step := replay[state.pos])[0] is (ENTER_DEFAULT if by_default
+                                                                else ENTER)
+                        and step[1] == name):
                     state.pos += 1
                     _, _, _, full_name, new_stack, name_scope = step
                 else:
-                    full_name, new_stack, name_scope = self._new_names(state, name, old, kind,
-                                                                       stack)
+                    full_name, new_stack, name_scope = self._new_names(state, name, old,
+                                                                       by_default, stack)
                 state.name_stack = new_stack
                 label = None
                 if not state.traced and _profiler._is_profiler_enabled and not _is_compiling():
                     label = torch.autograd.profiler.record_function(new_stack)
                     label.__enter__()
-                # _child_scope, inline (a call per entry costs more than the five stores); the
+                # _child_scope, inline (a call per entry costs more than the six stores); the
                 # class read off ``old`` (always a VariableScope: only _child_scope, ScopeState
                 # and this line make current scopes), as a second global name for it would cost
                 # torch.compile a Python-level guard that the two names stay one class
@@ -299,9 +300,10 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 scope._name_scope = name_scope
                 scope._reuse = self._reuse or old._reuse
                 scope._defaults = old._defaults
+                scope._plain_dtype = old._plain_dtype
                 scope._constraint = self._constraint
                 state.current = scope
-                self._entered = (state, old, scope, stack, label, EXIT)
+                self._entered = (state, old, scope, stack, label, True)
                 return scope
         by_object = False
         if target.__class__ is str or isinstance(target, str):
@@ -357,29 +359,35 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         return scope
 
     @staticmethod
-    def _new_names(state: ScopeState, name: str, old: VariableScope, kind: str,
+    def _new_names(state: ScopeState, name: str, old: VariableScope, by_default: bool,
                    stack: str) -> Tuple[str, str, str]:
         """An everyday entry that is not replayed: its scope name, name stack and name scope,
         by the same rules as the general path (the name checked, uniquified and counted), and
-        recorded for the next pass. Ends any replay."""
+        recorded for the next pass. Ends any replay.
+
+        It reads no module global on its way (check_scope_name only to raise): it runs in every
+        pass that torch.compile traces, where each would be a guard (see OpNames).
+        """
         if state.replay is not None:
             state._materialize()
-        check_scope_name(stack, name)
+        counts, used = state._tables()
+        if not used.is_valid_scope_name(name, at_root=not stack):
+            check_scope_name(stack, name)
         if name[-1] == "/":
             new_stack = name[:-1]
         elif state.shared_op_names:
             new_stack = state.unique_name(name)
         else:
-            new_stack = state._tables()[1].unique(stack, name)
-        counts = state._tables()[0]
+            new_stack = used.unique(stack, name)
         # by name: that name; by default_name: the first free name_k (TF1's counters)
-        last = name if kind is ENTER else counts.unique_default(old._name, name)
+        last = counts.unique_default(old._name, name) if by_default else name
         full_name = old._name + "/" + last if old._name else last
         counts.open(full_name)
         name_scope = new_stack + "/"
         record = state.record
         if record is not None:
-            record.append((kind, name, stack, full_name, new_stack, name_scope))
+            record.append((ENTER_DEFAULT if by_default else ENTER, name, stack, full_name,
+                           new_stack, name_scope))
         return full_name, new_stack, name_scope
 
     def _override(self, scope: VariableScope, old_getter: Optional[Callable]) -> None:
@@ -393,7 +401,7 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 values[index] = value
         if self._custom_getter is not None:
             values[CUSTOM_GETTER] = _wrap_getter(self._custom_getter, old_getter)
-        scope._defaults = _defaults(*values)
+        scope._set_defaults(_defaults(*values))
 
     def __exit__(self, *exc: Any) -> None:
         entered = self._entered
@@ -406,12 +414,12 @@ class variable_scope:  # noqa: N801 - TF1's spelling
             raise ScopeNestingError.variable_scope()
         self._entered = None
         try:
-            if token is EXIT:
+            if token is True:               # an everyday entry (see __enter__)
                 replay = state.replay
                 if replay is not None and replay[state.pos][0] is EXIT:
                     state.pos += 1          # replayed: the counters are left alone
                 else:
-                    _exit_name(state, scope._name)
+                    state.exit_scope(scope._name)
             elif token is not None:
                 state.counts.restore(token)
             else:
@@ -424,19 +432,6 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 if label is not None:
                     label.__exit__(None, None, None)
                 state.name_stack = old_stack
-
-
-def _exit_name(state: ScopeState, full_name: str) -> None:
-    """The exit of an everyday entry that is not replayed (``__exit__`` replays inline): it
-    ends any replay, and is recorded and applied to the counters."""
-    if state.replay is not None:
-        state._materialize()
-    counts = state._tables()[0]
-    if full_name in counts._children:
-        counts.close_subscopes(full_name)
-    record = state.record
-    if record is not None:
-        record.append((EXIT, full_name))
 
 
 class variable_creator_scope:  # noqa: N801 - TF1's spelling

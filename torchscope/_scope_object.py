@@ -2,7 +2,7 @@
 
 The objects ``with ts.variable_scope(...) as scope`` and ``ts.get_variable_scope()`` return.
 Entering scopes is ``_scope``'s business; this module only holds what a scope *is*, built so that
-entering one (every layer of every ``ScopedModule`` pass) copies five slots.
+entering one (every layer of every ``ScopedModule`` pass) copies six slots.
 
 Example:
     >>> import torchscope as ts
@@ -52,7 +52,8 @@ def _defaults(initializer: Any, regularizer: Any, caching_device: Any, partition
             use_resource, plain, plain and regularizer is None)
 
 
-_ROOT_DEFAULTS = _defaults(None, None, None, None, None, torch.float32, None)
+_ROOT_DTYPE = torch.float32
+_ROOT_DEFAULTS = _defaults(None, None, None, None, None, _ROOT_DTYPE, None)
 
 
 class VariableScope:
@@ -76,8 +77,12 @@ class VariableScope:
     """
 
     # The inheritable defaults live in one tuple (see _defaults) shared between a scope and the
-    # scopes derived from it: entering a scope copies five slots, not eleven.
-    __slots__ = ("_name", "_name_scope", "_reuse", "_defaults", "_constraint")
+    # scopes derived from it: entering a scope copies six slots, not twelve. ``_plain_dtype`` is
+    # the one default get_variable's fast path in a pass reads: the scope's dtype where the
+    # defaults allow that path (PLAIN), else None. A slot, not an item read by an index
+    # constant, because a pass traced by torch.compile would guard every module constant it
+    # reads, on every call.
+    __slots__ = ("_name", "_name_scope", "_reuse", "_defaults", "_plain_dtype", "_constraint")
 
     def __init__(self, reuse: ReuseArg, name: str = "", initializer: Any = None,
                  regularizer: Optional[Callable] = None, caching_device: Any = None,
@@ -87,8 +92,8 @@ class VariableScope:
         self._name = name
         self._name_scope = name_scope
         self._reuse = reuse
-        self._defaults = _defaults(initializer, regularizer, caching_device, partitioner,
-                                   custom_getter, as_dtype(dtype), use_resource)
+        self._set_defaults(_defaults(initializer, regularizer, caching_device, partitioner,
+                                     custom_getter, as_dtype(dtype), use_resource))
         self._constraint = constraint
 
     def __repr__(self) -> str:
@@ -111,10 +116,15 @@ class VariableScope:
         """Sets ``reuse=True`` on this scope object (and scopes entered below it from now on)."""
         self._reuse = True
 
+    def _set_defaults(self, defaults: tuple) -> None:
+        """Sets the defaults tuple (see ``_defaults``) and the slot derived from it."""
+        self._defaults = defaults
+        self._plain_dtype = defaults[DTYPE] if defaults[PLAIN] else None
+
     def _set(self, index: int, value: Any) -> None:
         values = list(self._defaults[:PLAIN])
         values[index] = value
-        self._defaults = _defaults(*values)
+        self._set_defaults(_defaults(*values))
 
     def set_initializer(self, initializer: Any) -> None:
         self._set(INITIALIZER, initializer)
@@ -173,5 +183,6 @@ def _child_scope(reuse: ReuseArg, name: str, src: VariableScope, name_scope: str
     scope._name_scope = name_scope
     scope._reuse = reuse
     scope._defaults = src._defaults
+    scope._plain_dtype = src._plain_dtype
     scope._constraint = constraint
     return scope

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional, Tuple
 
 from ._names import OpNames, ScopeCounts
-from ._scope_object import _ROOT_DEFAULTS, VariableScope
+from ._scope_object import _ROOT_DEFAULTS, _ROOT_DTYPE, VariableScope
 from ._store import ScopedParameterStore, _thread, get_default_store
 
 __all__ = ["ENTER", "ENTER_DEFAULT", "EXIT", "ROOT_NAME", "ScopeState", "current_state",
@@ -56,6 +56,7 @@ class ScopeState:
         root._name = root._name_scope = ""
         root._reuse = False
         root._defaults = _ROOT_DEFAULTS
+        root._plain_dtype = _ROOT_DTYPE         # _ROOT_DEFAULTS is PLAIN
         root._constraint = None
         self.name_stack = ""
         # outside passes: the store's registry; in a pass: fresh counters and registry, made
@@ -116,6 +117,18 @@ class ScopeState:
                     counts.close_subscopes(step[1])
             else:
                 used.unique("", step[1])
+
+    def exit_scope(self, full_name: str) -> None:
+        """The exit of an everyday scope entry that is not replayed (``variable_scope.__exit__``
+        replays inline): it ends any replay, and is recorded and applied to the counters."""
+        if self.replay is not None:
+            self._materialize()
+        counts = self._tables()[0]
+        if full_name in counts._children:
+            counts.close_subscopes(full_name)
+        record = self.record
+        if record is not None:
+            record.append((EXIT, full_name))
 
     def root_name(self, name: str) -> str:
         """Registers a variable's name at the root of the op-name registry, as TF1 does when it

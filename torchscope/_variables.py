@@ -29,7 +29,7 @@ from ._getter import new_variable, plain_get
 from ._names import join
 from ._scope import check_scope_name
 from ._scope_object import (CACHING_DEVICE, CUSTOM_GETTER, DTYPE, INITIALIZER, PARTITIONER,
-                            PLAIN, PLAIN_CREATE, REGULARIZER, USE_RESOURCE, VariableScope)
+                            PLAIN_CREATE, REGULARIZER, USE_RESOURCE, VariableScope)
 from ._state import END_OF_PASS, ROOT_NAME, current_state
 from ._store import _thread
 from ._store import ScopedParameterStore
@@ -113,10 +113,10 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
     if (custom_getter is None and partitioner is None and caching_device is None
             and name.__class__ is str):
         if binder is not None:
-            defaults = scope._defaults
-            if defaults[PLAIN] and (initializer is None or callable(initializer)):
+            plain_dtype = scope._plain_dtype        # None: the defaults rule this path out
+            if plain_dtype is not None and (initializer is None or callable(initializer)):
                 full_name = scope._name + "/" + name if scope._name else name
-                wanted = defaults[DTYPE] if dtype is None else dtype
+                wanted = plain_dtype if dtype is None else dtype
                 reuse = scope._reuse
                 eager = binder.eager
                 hit = eager.get(full_name) if eager is not None else None
