@@ -449,6 +449,45 @@ def test_later_passes_check_every_request_as_the_first_did(kwargs, error, messag
     assert net(x).shape == (2, 3)                   # and the module still works
 
 
+class _Setters(ts.ScopedModule):
+    """Sets scope defaults on a scope object inside the pass, when asked."""
+
+    def __init__(self):
+        super().__init__()
+        self.dtype, self.getter = None, None
+
+    def forward(self, x):
+        with ts.variable_scope("layer") as scope:
+            if self.dtype is not None:
+                scope.set_dtype(self.dtype)
+            if self.getter is not None:
+                scope.set_custom_getter(self.getter)
+            return x @ ts.get_variable("w", [4, 3])
+
+
+def test_later_passes_honour_scope_defaults_set_inside_the_pass():
+    """A later pass answers everyday requests from its fast path; a scope setter called in the
+    pass (TF1's scope.set_dtype, set_custom_getter) must still decide the request."""
+    net = _Setters()
+    x = torch.ones(2, 4)
+    for _ in range(3):
+        net(x)
+    net.dtype = torch.float64
+    with pytest.raises(ts.DTypeMismatchError, match=r"specified dtype float64 and found dtype "
+                                                    r"float32"):
+        net(x)
+    net.dtype, calls = None, []
+
+    def recording(getter, name, *args, **kwargs):      # TF1 passes getter= and name= by name
+        calls.append(name)
+        return getter(name, *args, **kwargs)
+
+    net.getter = recording
+    net(x)
+    net(x)
+    assert calls == ["layer/w", "layer/w"]
+
+
 def test_later_passes_follow_a_binding_swapped_in_by_functional_call():
     net = _Asks()
     x = torch.ones(2, 4)

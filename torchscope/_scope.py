@@ -365,8 +365,10 @@ class variable_scope:  # noqa: N801 - TF1's spelling
         by the same rules as the general path (the name checked, uniquified and counted), and
         recorded for the next pass. Ends any replay.
 
-        It reads no module global on its way (check_scope_name only to raise): it runs in every
-        pass that torch.compile traces, where each would be a guard (see OpNames).
+        It runs in every pass that torch.compile traces, where each module global read is a
+        guard on every call: a traced pass reads none here (check_scope_name only to raise, the
+        replay markers only to record, which a traced pass does not; see
+        OpNames.is_valid_scope_name).
         """
         if state.replay is not None:
             state._materialize()
