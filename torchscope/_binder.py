@@ -155,8 +155,8 @@ class PassBinder(StoreBinder):
         (``functional_call``, replicas: ``fast`` checks the request against the binding
         itself), a mismatch (None: the general path raises the right error)."""
         found = self.fast(full_name, shape, dtype, reuse)
-        eager = self.eager
-        if found is not None and eager is not None and full_name not in eager:
+        eager = self.eager          # not None: get_variable calls this in eager passes only
+        if found is not None and full_name not in eager:
             code = self._hits[full_name]
             record = self.store._registry[full_name]
             eager[full_name] = (code[1] == "o", code[0] == "P", code[2:], record,
