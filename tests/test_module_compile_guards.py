@@ -36,11 +36,22 @@ def _recording(seen):
     return keep
 
 
-def test_the_filter_drops_guards_on_torchscope_code_only(net):
+def _guards(net):
+    """``(entry, kept by ts.guard_filter)`` for each of Dynamo's guards on a fresh compile of
+    ``net``. Dynamo is reset first: it keeps compiled code per code object, and every
+    ScopedModule's pass runs one wrapper, so an earlier test's compiled entry would serve this
+    one and nothing would be recorded."""
+    torch.compiler.reset()
     seen = []
     compiled = torch.compile(net, backend="eager", fullgraph=True,
                              options={"guard_filter_fn": _recording(seen)})
     compiled(torch.randn(3, 8), torch.randn(3, 8))
+    assert seen, "nothing was compiled"
+    return seen
+
+
+def test_the_filter_drops_guards_on_torchscope_code_only(net):
+    seen = _guards(net)
     dropped = [entry for entry, keep in seen if not keep]
     kept = [entry for entry, keep in seen if keep]
     assert len(dropped) >= 10
@@ -82,10 +93,7 @@ def test_a_traced_pass_reads_only_the_torchscope_globals_it_needs(net):
     """A scope entry and a get_variable of an existing variable, traced, read no replay marker,
     name rule, index constant or helper function of torchscope's modules: each would be one
     more guard that plain ``torch.compile`` runs on every call of the compiled module."""
-    seen = []
-    compiled = torch.compile(net, backend="eager", fullgraph=True,
-                             options={"guard_filter_fn": _recording(seen)})
-    compiled(torch.randn(3, 8), torch.randn(3, 8))
+    seen = _guards(net)
     read = {_torchscope_global(entry.name) for entry, keep in seen
             if not keep and "__defaults__" not in entry.name}
     assert read - PASS_GLOBALS - PASS_MODULES == set()
@@ -99,10 +107,7 @@ def test_an_unfiltered_compile_guards_no_object_under_two_names(net):
     """Two global names for one mutable object (a class, a module, the thread's state) cost
     plain ``torch.compile`` a guard evaluated in Python on every call ("the two are still one
     object"), which made a compiled step measurably slower; a pass reads none that way."""
-    seen = []
-    compiled = torch.compile(net, backend="eager", fullgraph=True,
-                             options={"guard_filter_fn": _recording(seen)})
-    compiled(torch.randn(3, 8), torch.randn(3, 8))
+    seen = _guards(net)
     duplicates = [entry.name for entry, _ in seen if entry.guard_type == "DUPLICATE_INPUT"]
     assert duplicates == []
 
