@@ -57,8 +57,8 @@ def test_the_filter_drops_guards_on_torchscope_code_only(net):
     assert len(dropped) >= 10
     for entry in dropped:
         assert ("__import_torchscope" in entry.name or "__defaults__" in entry.name
-                or entry.name in ("G['PassBinder']", "G['ScopeState']")), \
-            entry.name
+                or entry.name in ("G['PassBinder']", "G['ScopeState']")
+                or entry.name.startswith("G['ScopeState']._")), entry.name
         assert entry.name.startswith("G[")                                   # globals only
         # of the thread's scope state, only "the same object under two names" goes
         assert "_thread" not in entry.name or entry.guard_type == "DUPLICATE_INPUT"
@@ -71,13 +71,16 @@ def test_the_filter_drops_guards_on_torchscope_code_only(net):
 
 
 #: What a traced pass may read of torchscope's module globals (each costs plain torch.compile a
-#: guard per call): the classes a pass instantiates, the root scope's defaults, the modules read
-#: for the thread's state, and ``get_variable``'s default arguments. Initializers read one
-#: constant when the forward builds them (``ts.zeros_initializer()``).
-PASS_GLOBALS = {"PassBinder", "ScopeState", "_state.OpNames", "_state.ScopeCounts",
-                "_state.VariableScope", "_state._ROOT_DTYPE", "_state._ROOT_DEFAULTS",
-                "initializers._FLOAT32"}
-PASS_MODULES = {"_scope", "_state", "_variables", "initializers"}
+#: guard per call): the classes a pass instantiates (``ScopeState``'s tables are its class
+#: attributes), the modules read for the thread's state, and ``get_variable``'s default
+#: arguments. Initializers read one constant when the forward builds them
+#: (``ts.zeros_initializer()``).
+PASS_GLOBALS = {"PassBinder", "ScopeState", "initializers._FLOAT32"}
+PASS_MODULES = {"_scope", "_variables", "initializers"}
+#: The builtins torchscope's code in a traced pass may name: ``get_variable``'s checks of its
+#: arguments (``name.__class__ is str``, ``callable(initializer)``; the scope entry's name check
+#: reads ``str`` too). Each builtin named is a guard per call, kept by ``ts.guard_filter``.
+PASS_BUILTINS = {"str", "callable"}
 
 
 def _torchscope_global(name):
@@ -101,6 +104,20 @@ def test_a_traced_pass_reads_only_the_torchscope_globals_it_needs(net):
                 if not keep and "__defaults__" in entry.name}
     # get_variable's checks of dtype, initializer, caching_device, partitioner, custom_getter
     assert defaults <= {"", "[1]", "[2]", "[6]", "[7]", "[10]"}
+
+
+def test_a_traced_pass_names_only_the_builtins_it_needs(net):
+    """A pass's own bookkeeping (its set of names, shape checks, new scope objects, subscope
+    resets) names no builtin: each would be one more guard that every spelling of a compiled
+    module runs on every call, and on a cold cache each costs about as much as a guard on a
+    parameter (``benchmarks/bench_overhead.py``)."""
+    seen = _guards(net)
+    package = str(pathlib.Path(ts.__file__).parent)
+    named = {entry.name.split("['")[-1].rstrip("']") for entry, _ in seen
+             if "__builtins_dict" in entry.name
+             and entry.orig_guard.user_stack[-1].filename.startswith(package)}
+    assert named, "no builtin guard found: the test no longer sees what it checks"
+    assert named <= PASS_BUILTINS
 
 
 def test_an_unfiltered_compile_guards_no_object_under_two_names(net):
@@ -181,6 +198,18 @@ def test_a_callers_own_filter_still_applies():
     assert combined["guard_filter_fn"](entries) == [False, False, True]
     assert combined["max_autotune"] is True
     assert options["guard_filter_fn"](entries) == [True, False, True]   # the caller's dict
+
+
+def test_the_filter_drops_a_class_constant_of_the_pass_only_when_it_is_torchscopes():
+    """``ScopeState``'s table classes are read off the class the pass makes (``_COUNTS``):
+    dropped while the value is torchscope's own, kept otherwise (a user's class that happens
+    to have the name, an instance slot, a changed value)."""
+    from torchscope._names import ScopeCounts
+    entries = [_entry("G['ScopeState']._COUNTS", ScopeCounts),
+               _entry("G['ScopeState']._COUNTS", dict),
+               _entry("G['ScopeState'].store", None),
+               _entry("G['MyState']._COUNTS", ScopeCounts)]
+    assert ts.guard_filter(entries) == [False, True, True, True]
 
 
 def test_torchscope_never_rebinds_its_module_globals():

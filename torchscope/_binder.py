@@ -12,7 +12,7 @@ may have swapped — not to the store's object.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import torch
 
@@ -21,6 +21,11 @@ from ._getter import StoreBinder
 from ._names import escape_key
 from ._record import Record
 from ._store import ScopedParameterStore
+
+# whether Dynamo traces this code (a constant True in the trace): one call, where
+# torch.compiler.is_compiling makes two (torch marks is_dynamo_compiling internal: if it goes,
+# is_compiling answers as well)
+_dynamo_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._module import ScopedModule
@@ -79,13 +84,17 @@ class PassBinder(StoreBinder):
     __slots__ = ("module", "store", "state", "build", "seen", "created_records", "cached",
                  "_candidate", "params", "buffers", "_hits", "eager")
 
-    def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool,
-                 compiling: bool = False) -> None:
+    # ``_compiling`` (like ScopeState's private defaults): a global bound when the class is made,
+    # which a pass traced by torch.compile reads without a guard (it makes its binder itself).
+    def __init__(self, module: "ScopedModule", store: ScopedParameterStore, build: bool, *,
+                 _compiling: Callable[[], bool] = _dynamo_compiling) -> None:
         self.module = module
         self.store = store
         self.state: Optional["ScopeState"] = None
         self.build = build
-        self.seen: Set[str] = set()             # names "created" (or re-created) in this pass
+        # names "created" (or re-created) in this pass, a dict used as a set: a literal, where
+        # set() would cost a compiled call a guard on the builtin's name
+        self.seen: Dict[str, None] = {}
         self.created_records: List[Record] = []  # new in this pass: rolled back if it fails
         self.cached: Dict[tuple, Any] = {}      # caching_device copies, once per pass
         self._candidate: Optional[str] = None
@@ -102,7 +111,7 @@ class PassBinder(StoreBinder):
         # (fast; ``eager`` is None). Eager code keeps Python objects at hand in ``eager``, which
         # get_variable reads inline, and calls ``fast_eager`` when that does not answer.
         self.eager: Optional[Dict[str, tuple]] = None
-        if not compiling:
+        if not _compiling():
             eager = _EAGER_HITS.get(id(module))
             self.eager = eager if eager is not None else _eager_hits(module)
 
@@ -134,11 +143,10 @@ class PassBinder(StoreBinder):
                 return None
         if dtype is not found.dtype:
             return None
-        if shape is not None:
-            if shape.__class__ is list:
-                shape = tuple(shape)
-            if shape != found.shape:
-                return None
+        # a list (as TF1 code spells shapes) or a tuple; compared with a list display, where
+        # list() or a class check would cost a compiled call a guard on a builtin's name
+        if shape is not None and shape != [*found.shape] and shape != found.shape:
+            return None
         if full_name not in seen:
             self._first_use(full_name, owned)
         if self.build:
@@ -167,7 +175,7 @@ class PassBinder(StoreBinder):
         """A name's first use in this pass: later uses without reuse are "already exists", and
         a variable the module created is re-created by name, so that the pass's op names come
         out as in the first pass."""
-        self.seen.add(full_name)
+        self.seen[full_name] = None
         if owned:
             self.state.root_name(full_name)  # type: ignore[union-attr]
 
@@ -196,9 +204,9 @@ class PassBinder(StoreBinder):
     def bind(self, record: Record) -> Any:
         name = record.name
         if name is None:
-            self.seen.add(record.display)
+            self.seen[record.display] = None
         elif name not in self.seen:
-            self.seen.add(name)
+            self.seen[name] = None
             if name in self.module._ts_owned:     # re-created by name, as the first pass did
                 self.state.root_name(name)  # type: ignore[union-attr]
         if self.build:
@@ -228,7 +236,7 @@ class PassBinder(StoreBinder):
         self.created_records.append(record)
         if record.name is not None:
             module._ts_owned.add(record.name)
-            self.seen.add(record.name)
+            self.seen[record.name] = None
         elif self._candidate is not None:
             module._ts_variables[self._candidate] = record.display
         register(module, record)

@@ -113,11 +113,15 @@ def _droppable(entry: Any, modules: Dict[str, types.ModuleType], defaults: List[
         if isinstance(value, types.FunctionType):
             return rest in ("", ".__code__")
         return _constant(value) and (rest == "" or isinstance(value, tuple))
-    # a global of the compiled frame: torchscope's own frame (a pass) reading its private names
-    if attribute is not None or name != match.group(0) or head in public:
+    # a global of the compiled frame: torchscope's own frame (a pass) reading its private names,
+    # or a constant class attribute of one of them (the classes ScopeState makes its tables of)
+    if name != match.group(0) or head in public or not getattr(entry, "has_value", False):
         return False
-    return (getattr(entry, "has_value", False) and _defined_here(entry.value)
-            and head in vars(sys.modules["torchscope._module"]))
+    own = vars(sys.modules["torchscope._module"]).get(head, _MISSING)
+    if attribute is None:
+        return own is not _MISSING and _defined_here(entry.value)
+    return (isinstance(own, type) and _defined_here(own) and _constant(entry.value)
+            and vars(own).get(attribute, _MISSING) is entry.value)
 
 
 def guard_filter(entries: Sequence[Any]) -> List[bool]:

@@ -65,12 +65,6 @@ from ._store import ScopedParameterStore, _thread
 __all__ = ["ScopedModule"]
 
 
-# whether Dynamo traces this code (a constant True in the trace): one call, where
-# torch.compiler.is_compiling makes two (torch marks is_dynamo_compiling internal: if it goes,
-# is_compiling answers as well)
-_dynamo_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
-
-
 def _as_pass(forward: Callable) -> Callable:
     """Wraps a subclass's ``forward`` so that each call is one pass (see the module docstring).
 
@@ -96,8 +90,8 @@ def _as_pass(forward: Callable) -> Callable:
         # Under torch.compile nothing is replayed or recorded: the traced code would read (and
         # guard on) every recorded step, where fresh counters cost nothing at run time.
         # (Dynamo only: torch.export's non-strict tracing runs the Python as eager code does.)
-        compiling = _dynamo_compiling()
-        binder = PassBinder(self, store, not self._ts_built, compiling)
+        binder = PassBinder(self, store, not self._ts_built)
+        compiling = binder.eager is None        # traced: the binder keeps no eager cache
         binder.state = state = ScopeState(store, binder, None if compiling else self._ts_trace,
                                           compiling)
         # The pass is the innermost default (its store is the default store) and the current

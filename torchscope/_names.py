@@ -217,7 +217,7 @@ class ScopeCounts:
                 self._set(key, 0)
             return
         below = self._children.pop(name, None)
-        pending = list(below) if below else []
+        pending = [*below] if below else []     # a display: list() is a guard when traced
         while pending:
             child = pending.pop()
             if child in self._counts:

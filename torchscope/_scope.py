@@ -294,8 +294,10 @@ class variable_scope:  # noqa: N801 - TF1's spelling
                 # _child_scope, inline (a call per entry costs more than the six stores); the
                 # class read off ``old`` (always a VariableScope: only _child_scope, ScopeState
                 # and this line make current scopes), as a second global name for it would cost
-                # torch.compile a Python-level guard that the two names stay one class
-                scope = object.__new__(old.__class__)
+                # torch.compile a Python-level guard that the two names stay one class, and its
+                # __new__ (object's) read off it too: ``object`` would be a guard on a builtin
+                cls = old.__class__
+                scope = cls.__new__(cls)
                 scope._name = full_name
                 scope._name_scope = name_scope
                 scope._reuse = self._reuse or old._reuse

@@ -47,16 +47,29 @@ class ScopeState:
     __slots__ = ("store", "root", "current", "_counts", "name_stack", "_op_names", "binder",
                  "shared_op_names", "creators", "replay", "pos", "record", "traced")
 
+    # What a pass's state is built from, read so that plain torch.compile guards little: every
+    # module global a traced frame reads is a guard evaluated on each compiled call (see
+    # _compile). The private keyword-only defaults of __init__ are globals bound when the class
+    # is made; a traced pass makes its ScopeState itself, and Dynamo reads the defaults of
+    # methods reached through such an object without a guard. The tables' classes are class
+    # attributes instead (Dynamo cannot call a class it reached through a default): each a
+    # guard under ScopeState, which the pass's call already guards, in place of one under this
+    # module. The five, as globals, cost a guard check 2.4k of its 34k instructions.
+    _COUNTS = ScopeCounts
+    _OP_NAMES = OpNames
+
     def __init__(self, store: ScopedParameterStore, binder: Any = None,
-                 replay: Optional[List[tuple]] = None, traced: bool = False) -> None:
+                 replay: Optional[List[tuple]] = None, traced: bool = False, *,
+                 _scope_class: type = VariableScope, _root_defaults: tuple = _ROOT_DEFAULTS,
+                 _root_dtype: Any = _ROOT_DTYPE) -> None:
         self.store = store
         # a fresh root scope: name "", reuse False, float32, no defaults (built slot by slot, as
         # _child_scope builds scopes: a state is made for every pass)
-        root = self.root = self.current = object.__new__(VariableScope)
+        root = self.root = self.current = _scope_class.__new__(_scope_class)
         root._name = root._name_scope = ""
         root._reuse = False
-        root._defaults = _ROOT_DEFAULTS
-        root._plain_dtype = _ROOT_DTYPE         # _ROOT_DEFAULTS is PLAIN
+        root._defaults = _root_defaults
+        root._plain_dtype = _root_dtype         # _ROOT_DEFAULTS is PLAIN
         root._constraint = None
         self.name_stack = ""
         # outside passes: the store's registry; in a pass: fresh counters and registry, made
@@ -94,7 +107,7 @@ class ScopeState:
     def _tables(self) -> Tuple[ScopeCounts, OpNames]:
         """The counters and the op-name registry, made on first use in a pass."""
         if self._counts is None:
-            self._counts, self._op_names = ScopeCounts(), OpNames()
+            self._counts, self._op_names = self._COUNTS(), self._OP_NAMES()
         return self._counts, self._op_names  # type: ignore[return-value]
 
     def _materialize(self) -> None:

@@ -135,7 +135,7 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike = None,
                         if full_name not in seen:
                             # its first use in this pass (PassBinder._first_use): a variable
                             # the module created is re-created by name, replayed inline
-                            seen.add(full_name)
+                            seen[full_name] = None
                             if owned:
                                 replay = state.replay       # state: the pass's (binder.state)
                                 step = replay[state.pos] if replay is not None else END_OF_PASS
