@@ -38,9 +38,9 @@ def _recording(seen):
 
 def _guards(net):
     """``(entry, kept by ts.guard_filter)`` for each of Dynamo's guards on a fresh compile of
-    ``net``. Dynamo is reset first: it keeps compiled code per code object, and every
-    ScopedModule's pass runs one wrapper, so an earlier test's compiled entry would serve this
-    one and nothing would be recorded."""
+    ``net``. Dynamo is reset first: it keeps compiled code per code object (one per
+    ScopedModule class), so the entry an earlier test compiled for another instance of the
+    class would serve this one, and nothing would be recorded."""
     torch.compiler.reset()
     seen = []
     compiled = torch.compile(net, backend="eager", fullgraph=True,
