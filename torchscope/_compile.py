@@ -1,15 +1,15 @@
 """``guard_filter``: ``torch.compile`` without guards on torchscope's own code.
 
-Every call of a compiled function first runs Dynamo's guards: checks that what the trace read
-is still what it was. A ``ScopedModule``'s trace reads torchscope's code on the way — the
-modules behind ``variable_scope`` and ``get_variable``, the classes a pass makes, the root
-scope's defaults, ``get_variable``'s default arguments — and Dynamo guards each of them, about
-fifteen checks per call that the plain-PyTorch model does not run (the pass is written to read
-few: methods reached through objects it made, and their default arguments, cost none). None of
-them can fail: torchscope never rebinds its functions or constants. ``guard_filter`` drops
-exactly those, and keeps everything that can change — your code and globals, the module's
-parameters and state, the scope state of the running thread, torch's global state — so a
-compiled module recompiles whenever it must.
+Every call of a compiled function first runs Dynamo's guards: checks that what the trace read is
+still what it was. A ``ScopedModule``'s trace reads torchscope's code on the way — the modules
+behind ``variable_scope`` and ``get_variable``, the classes a pass makes (and those its scope
+state makes its tables of), ``get_variable``'s default arguments — and Dynamo guards each of
+them, about fifteen checks per call that the plain-PyTorch model does not run (the pass is
+written to read few: methods reached through objects it made, and their default arguments, cost
+none). None of them can fail: torchscope never rebinds its functions or constants.
+``guard_filter`` drops exactly those, and keeps everything that can change — your code and
+globals, the module's parameters and state, the scope state of the running thread, torch's
+global state — so a compiled module recompiles whenever it must.
 
 Example:
     >>> import torch, torchscope as ts
